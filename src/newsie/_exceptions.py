@@ -1,0 +1,51 @@
+"""One tree of errors, so callers can catch `NewsieError` or exactly the case they handle."""
+
+from __future__ import annotations
+
+
+class NewsieError(Exception):
+    """Base class of every error newsie raises on purpose."""
+
+
+class ArticleError(NewsieError):
+    """The input is not an article newsie can read."""
+
+
+class EmptyArticleError(ArticleError):
+    pass
+
+
+class BinaryInputError(ArticleError):
+    pass
+
+
+class ArticleTooLargeError(ArticleError):
+    pass
+
+
+class MalformedArticleError(ArticleError):
+    pass
+
+
+class TemplateError(NewsieError):
+    """A prompt template is missing, broken, or tried something the sandbox forbids."""
+
+
+class ModelError(NewsieError):
+    """The model server could not give a usable answer."""
+
+
+class ServerUnreachableError(ModelError):
+    pass
+
+
+class ServerError(ModelError):
+    """The server answered with an error, after the bounded retries for transient ones."""
+
+
+class ModelOutputError(ModelError):
+    """The model's answer never fit the schema, even after re-asking."""
+
+
+class LocalModelError(NewsieError):
+    """The embedded engine or its model file is missing, corrupt or would not start."""

@@ -1,0 +1,166 @@
+"""Tie what the model said back to the article, or throw it away.
+
+Evidence arrives as sentence numbers and becomes exact offsets. Every field value (party,
+person, place, quantity, value) must be found in the text: exactly, or by fuzzy
+alignment (rapidfuzz) that forgives spacing, case and quote style. What is not found is
+dropped and recorded in `warnings`; an event with no evidence at all is dropped.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from ._schema import WireEvent
+from ._sentences import Sentence
+from .events import EventType, Span
+
+#: Minimum rapidfuzz partial-ratio for a value to count as present in the text.
+FUZZY_CUTOFF = 90.0
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                         "\u02bc": "'", "\u00a0": " "})
+
+
+@dataclass
+class GroundedEvent:
+    """A model event whose every remaining value is backed by the article."""
+
+    type: EventType
+    evidence: list[Span]
+    parties: list[str]
+    people: list[str]
+    date: str | None = None
+    location: str | None = None
+    subject: str | None = None
+    quantity: str | None = None
+    value: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def grounded(self) -> bool:
+        return bool(self.evidence)
+
+
+def find_span(text: str, value: str, cutoff: float = FUZZY_CUTOFF) -> Span | None:
+    """Where `value` occurs in `text`: exact, then case/quote/space-insensitive, then fuzzy."""
+    value = value.strip()
+    if not value:
+        return None
+    start = text.find(value)
+    if start >= 0:
+        return Span(start=start, end=start + len(value), text=value)
+    folded_text, index = _fold_with_index(text)
+    folded_value, _ = _fold_with_index(value)
+    if not folded_value:
+        return None
+    pos = folded_text.find(folded_value)
+    if pos >= 0:
+        return _span(text, index, pos, pos + len(folded_value))
+    if len(folded_value) < 4:
+        return None  # fuzzy matching of very short strings finds them everywhere
+    hit = fuzz.partial_ratio_alignment(folded_value, folded_text, score_cutoff=cutoff)
+    if hit is None:
+        return None
+    span = _span(text, index, hit.dest_start, hit.dest_end)
+    return _snap_to_words(text, span.start, span.end)
+
+
+def _snap_to_words(text: str, start: int, end: int) -> Span:
+    """Fuzzy alignment can stop a letter short; widen it to whole words."""
+    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+        end += 1
+    return Span(start=start, end=end, text=text[start:end])
+
+
+def _span(text: str, index: list[int], start: int, end: int) -> Span:
+    s, e = index[start], index[end - 1] + 1
+    return Span(start=s, end=e, text=text[s:e])
+
+
+def _fold_with_index(text: str) -> tuple[str, list[int]]:
+    """Casefolded, quote- and space-normalized text, with a map back to raw offsets."""
+    out: list[str] = []
+    index: list[int] = []
+    prev_space = True
+    for i, ch in enumerate(text):
+        ch = unicodedata.normalize("NFKC", ch.translate(_QUOTES)).casefold()
+        if ch.isspace() or not ch:
+            if prev_space:
+                continue
+            ch, prev_space = " ", True
+        else:
+            prev_space = False
+        for c in ch:
+            out.append(c)
+            index.append(i)
+    while out and out[-1] == " ":
+        out.pop()
+        index.pop()
+    return "".join(out), index
+
+
+def ground_event(event: WireEvent, sentences: Sequence[Sentence], text: str) -> GroundedEvent:
+    by_number = {s.number: s for s in sentences}
+    evidence = [
+        Span(start=s.start, end=s.end, text=s.text)
+        for n in dict.fromkeys(event.sent)
+        if (s := by_number.get(n)) is not None
+    ]
+    warnings: list[str] = []
+    if len(evidence) < len(set(event.sent)):
+        missing = sorted(set(event.sent) - set(by_number))
+        warnings.append(f"cited sentences that do not exist: {missing}")
+
+    def keep(label: str, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        found = find_span(text, value)
+        if found is None:
+            warnings.append(f"{label} {value!r} is not in the text; dropped")
+            return None
+        return found.text
+
+    parties = [p for v in event.parties if (p := keep("party", v))]
+    people = [p for v in event.people if (p := keep("person", v))]
+    return GroundedEvent(
+        type=event.type,
+        evidence=evidence,
+        parties=list(dict.fromkeys(parties)),
+        people=list(dict.fromkeys(people)),
+        date=_keep_plain(event.date),
+        location=keep("location", event.location),
+        subject=keep("subject", event.subject),
+        quantity=keep("quantity", event.quantity),
+        value=keep("value", event.value),
+        warnings=warnings,
+    )
+
+
+def _keep_plain(value: str | None) -> str | None:
+    """Dates are checked by the date parser, which knows 'Release time' is not one."""
+    return value.strip() or None if value else None
+
+
+def ground(
+    events: Sequence[WireEvent], sentences: Sequence[Sentence], text: str, *, keep_ungrounded: bool
+) -> tuple[list[GroundedEvent], list[str]]:
+    """Grounded events, plus article-level warnings about what was dropped."""
+    kept: list[GroundedEvent] = []
+    dropped: list[str] = []
+    for wire in events:
+        g = ground_event(wire, sentences, text)
+        if not g.grounded or not g.parties:
+            reason = "no evidence in the text" if not g.grounded else "no party found in the text"
+            if not keep_ungrounded:
+                dropped.append(f"dropped a {g.type} event: {reason}")
+                continue
+            g.warnings.append(f"ungrounded: {reason}")
+        kept.append(g)
+    return kept, dropped
+

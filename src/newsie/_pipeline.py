@@ -1,0 +1,142 @@
+"""One article, one way through: load, number, prompt, call, ground, normalize."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import openai
+
+from . import _local
+from ._article import MAX_INPUT_BYTES, MAX_TEXT_CHARS, Article, ArticleInput, load_article
+from ._grounding import GroundedEvent, ground
+from ._llm import Endpoint, ModelClient
+from ._normalize import normalize
+from ._prompts import Prompts
+from ._schema import WireResponse
+from ._sentences import Sentence, chunk_sentences, split_sentences
+from .events import Extraction, Usage
+
+#: Characters of article per model call; longer articles are read in overlapping windows.
+CHUNK_CHARS = 6000
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An article ready for the model: its sentences and one message list per window."""
+
+    article: Article
+    sentences: list[Sentence]
+    windows: list[list[Sentence]]
+    requests: list[list[dict[str, str]]]
+
+
+class Extractor:
+    """Holds what stays the same across articles: prompts, endpoint, options."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        model: str | None = None,
+        api_key: str | None = None,
+        client: openai.OpenAI | openai.AsyncOpenAI | None = None,
+        template_dir: str | Path | None = None,
+        keep_ungrounded: bool = False,
+        chunk_chars: int = CHUNK_CHARS,
+        max_bytes: int = MAX_INPUT_BYTES,
+        max_chars: int = MAX_TEXT_CHARS,
+        **endpoint_options: Any,
+    ) -> None:
+        self.prompts = Prompts(template_dir)
+        self.keep_ungrounded = keep_ungrounded
+        self.chunk_chars = chunk_chars
+        self.max_bytes = max_bytes
+        self.max_chars = max_chars
+        self._client: ModelClient | None = None
+        if client is not None:
+            endpoint = Endpoint(base_url=str(client.base_url), api_key=None, **endpoint_options)
+            if model:
+                endpoint = replace(endpoint, model=model)
+            self._client = ModelClient(endpoint, client)
+        else:
+            endpoint_or_none = Endpoint.from_env(
+                base_url=base_url, api_key=api_key, model=model, **endpoint_options
+            )
+            if endpoint_or_none is not None:
+                self._client = ModelClient(endpoint_or_none)
+        self._local_options = endpoint_options
+        self._local_client: ModelClient | None = None
+
+    # ------------------------------------------------------------------ the steps
+
+    def prepare(
+        self, data: ArticleInput, *, source: str | None = None, published: str | None = None
+    ) -> Prepared:
+        article = load_article(
+            data, source=source, published=published,
+            max_bytes=self.max_bytes, max_chars=self.max_chars,
+        )
+        sentences = split_sentences(article.text)
+        windows = chunk_sentences(sentences, self.chunk_chars)
+        requests = [self.prompts.messages(article, window) for window in windows]
+        return Prepared(article, sentences, windows, requests)
+
+    def finish(
+        self, prepared: Prepared, answers: list[WireResponse], usage: Usage, model: str
+    ) -> Extraction:
+        article = prepared.article
+        grounded: list[GroundedEvent] = []
+        warnings: list[str] = []
+        for window, answer in zip(prepared.windows, answers, strict=True):
+            kept, dropped = ground(
+                answer.events, window, article.text, keep_ungrounded=self.keep_ungrounded
+            )
+            grounded += kept
+            warnings += dropped
+        events = normalize(grounded, article.text, article.published)
+        return Extraction(
+            source=article.source, title=article.title, published=article.published,
+            text=article.text, events=events, model=model, usage=usage, warnings=warnings,
+        )
+
+    # ------------------------------------------------------------------ the calls
+
+    def client(self) -> ModelClient:
+        """The configured server, or the embedded one (started, or restarted, on demand)."""
+        if self._client is not None:
+            return self._client
+        server = _local.ensure_server()
+        if self._local_client is None or self._local_client.endpoint.base_url != server.base_url:
+            endpoint = Endpoint(
+                base_url=server.base_url, model=_local.MODEL_NAME, json_object_schema=True,
+                **self._local_options,
+            )
+            self._local_client = ModelClient(endpoint)
+        return self._local_client
+
+    def extract(
+        self, data: ArticleInput, *, source: str | None = None, published: str | None = None
+    ) -> Extraction:
+        prepared = self.prepare(data, source=source, published=published)
+        client = self.client()
+        answers: list[WireResponse] = []
+        usage = Usage()
+        for messages in prepared.requests:
+            answer, used = client.complete(messages, WireResponse)
+            answers.append(answer)
+            usage = usage + used
+        return self.finish(prepared, answers, usage, client.endpoint.model)
+
+    async def aextract(
+        self, data: ArticleInput, *, source: str | None = None, published: str | None = None
+    ) -> Extraction:
+        prepared = self.prepare(data, source=source, published=published)
+        client = await asyncio.to_thread(self.client)
+        results = await asyncio.gather(
+            *(client.acomplete(messages, WireResponse) for messages in prepared.requests)
+        )
+        usage = sum((used for _, used in results), Usage())
+        return self.finish(prepared, [a for a, _ in results], usage, client.endpoint.model)

@@ -1,0 +1,41 @@
+"""The compact, bounded shape the model writes; `events.py` is what users get.
+
+Bounds matter: without `maxItems`/`maxLength` the small local model looped until its
+token limit. Evidence is a list of sentence numbers, not copied text.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from .events import EventType
+
+Short = Annotated[str, StringConstraints(max_length=80)]
+Tiny = Annotated[str, StringConstraints(max_length=40)]
+
+
+class WireEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: EventType
+    sent: list[Annotated[int, Field(ge=1)]] = Field(max_length=4)
+    parties: list[Short] = Field(max_length=4)
+    people: list[Short] = Field(max_length=6)
+    date: Tiny | None = None
+    location: Short | None = None
+    subject: Short | None = None
+    quantity: Tiny | None = None
+    value: Tiny | None = None
+
+
+class WireResponse(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    events: list[WireEvent] = Field(max_length=8)
+
+
+def grammar_schema() -> dict[str, Any]:
+    """The JSON schema given to llama.cpp as a grammar (`response_format.schema`)."""
+    return WireResponse.model_json_schema()

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fakeserver import FakeModelServer
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
+
+#: Replayed cassettes never reach this address; recording points at the real server.
+REPLAY_URL = "http://127.0.0.1:9/v1"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never pick up a developer's endpoint, key or cache."""
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "NEWSIE_MODEL", "NEWSIE_MODEL_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NEWSIE_CACHE_DIR", os.environ.get("NEWSIE_TEST_CACHE") or str(tmp_path))
+
+
+@pytest.fixture(scope="module")
+def vcr_config() -> dict[str, Any]:
+    return {
+        "match_on": ["method", "path", "body"],
+        "filter_headers": ["authorization", "api-key", "x-api-key", "openai-organization",
+                           "openai-project", "cookie", "set-cookie"],
+        "decode_compressed_response": True,
+    }
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
+    return str(ROOT / "cassettes" / request.module.__name__)
+
+
+@pytest.fixture(scope="session")
+def model_endpoint(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Options that reach the embedded model: live when recording, replayed otherwise."""
+    from newsie import _local
+
+    recording = request.config.getoption("--record-mode") not in ("none", None)
+    if recording:
+        server = _local.ensure_server()
+        base_url = server.base_url
+    else:
+        base_url = REPLAY_URL
+    return {"base_url": base_url, "model": _local.MODEL_NAME, "json_object_schema": True,
+            "api_key": "sk-test-not-a-real-key-0000"}
+
+
+@pytest.fixture
+def fake_server() -> Iterator[FakeModelServer]:
+    server = FakeModelServer().start()
+    yield server
+    server.stop()

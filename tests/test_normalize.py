@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import pytest
+
+from newsie._grounding import GroundedEvent
+from newsie._normalize import (
+    Organizations,
+    learn_aliases,
+    normalize,
+    normalize_date,
+    org_key,
+    parse_money,
+    parse_quantity,
+    split_person,
+)
+from newsie.events import Span
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "expected"),
+    [
+        ("March 18, 2024", None, "2024-03-18"),
+        ("On March 18", "2024-05-02", "2024-03-18"),
+        ("On March 18", None, "--03-18"),
+        ("August 23rd", None, "--08-23"),
+        ("December 30", "2024-01-05", "2023-12-30"),
+        ("March 2023", None, "2023-03"),
+        ("2019", None, "2019"),
+        ("last Monday", "2024-03-20", "2024-03-18"),
+        ("yesterday", "2023-07-14", "2023-07-13"),
+        ("last Monday", None, None),
+        ("Release time", None, None),
+        ("recently", None, None),
+        (None, None, None),
+    ],
+)
+def test_dates(text: str | None, published: str | None, expected: str | None) -> None:
+    assert normalize_date(text, published) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [("20GWh", 20, "GWh"), ("a total capacity of 20 GWh", 20, "GWh"),
+     ("1.2 million tonnes", 1_200_000, "tonnes"), ("3,000 employees", 3000, "employees")],
+)
+def test_quantities(text: str, value: float, unit: str) -> None:
+    q = parse_quantity(text)
+    assert q is not None and (q.value, q.unit, q.text) == (value, unit, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "currency"),
+    [("130 million yuan", 130_000_000, "CNY"), ("USD 14 billion", 14e9, "USD"),
+     ("$300 million", 300e6, "USD"), ("€1.5bn", 1.5e9, "EUR"), ("5 trillion won", 5e12, "KRW")],
+)
+def test_money(text: str, amount: float, currency: str) -> None:
+    m = parse_money(text)
+    assert m is not None and (m.amount, m.currency) == (amount, currency)
+
+
+def test_money_without_a_currency_keeps_the_text() -> None:
+    m = parse_money("a large sum")
+    assert m is not None and m.amount is None and m.text == "a large sum"
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "title", "org"),
+    [("Vice President Kwon Young-soo", "Kwon Young-soo", "Vice President", None),
+     ("Chairman Chen Xuehua", "Chen Xuehua", "Chairman", None),
+     ("Wang Yanqing, Chairman of LEAD", "Wang Yanqing", "Chairman", "LEAD"),
+     ("Managing Director Chen Meifa", "Chen Meifa", "Managing Director", None),
+     ("Jimmy Ge", "Jimmy Ge", None, None)],
+)
+def test_people(text: str, name: str, title: str | None, org: str | None) -> None:
+    person = split_person(text)
+    assert (person.name, person.title, person.organization) == (name, title, org)
+
+
+def test_aliases_are_learned_from_the_article() -> None:
+    text = ("Lead Intelligent Equipment (LEAD) signed with American Battery Factory (ABF). "
+            "On March 18, LG Energy Solution (LGES) said so.")
+    assert learn_aliases(text) == {"LEAD": "Lead Intelligent Equipment",
+                                   "ABF": "American Battery Factory",
+                                   "LGES": "LG Energy Solution"}
+
+
+def test_one_canonical_name_per_organization() -> None:
+    text = "Lead Intelligent Equipment (LEAD) met Huayou Cobalt Co., Ltd. LEAD and Huayou agreed."
+    orgs = Organizations(text, ["LEAD", "Lead Intelligent Equipment", "Huayou",
+                                "Huayou Cobalt Co., Ltd"])
+    lead = orgs.party("LEAD")
+    assert lead.name == "Lead Intelligent Equipment" and "LEAD" in lead.aliases
+    assert orgs.party("Huayou").name == "Huayou Cobalt Co., Ltd"
+
+
+def test_company_suffixes_do_not_matter() -> None:
+    assert org_key("Huayou Cobalt Co., Ltd.") == org_key("huayou cobalt")
+    assert org_key("International SOS Pte Ltd") == org_key("International SOS")
+
+
+def _event(kind: str, sent: tuple[int, int], parties: list[str], **fields: str) -> GroundedEvent:
+    span = Span(start=sent[0], end=sent[1], text="x" * (sent[1] - sent[0]))
+    return GroundedEvent(type=kind, evidence=[span], parties=parties, people=[],  # type: ignore[arg-type]
+                         **fields)
+
+
+def test_duplicates_merge_and_roles_follow_order() -> None:
+    text = "Lead Intelligent Equipment (LEAD) will supply American Battery Factory (ABF)."
+    events = normalize(
+        [_event("order", (0, 10), ["ABF", "LEAD"], quantity="20GWh"),
+         _event("order", (0, 10), ["American Battery Factory", "Lead Intelligent Equipment"],
+                date="March 18"),
+         _event("mou", (0, 10), ["LEAD", "ABF"])],
+        text, None,
+    )
+    assert [e.type for e in events] == ["order", "mou"]
+    order = events[0]
+    assert order.buyer == "American Battery Factory"  # type: ignore[union-attr]
+    assert order.supplier == "Lead Intelligent Equipment"  # type: ignore[union-attr]
+    assert order.quantity is not None and order.quantity.value == 20  # type: ignore[union-attr]
+    assert order.date == "--03-18"
+    assert "American Battery Factory" in order.summary
+
+
+def test_non_dates_are_dropped_with_a_warning() -> None:
+    [event] = normalize([_event("meeting", (0, 4), ["Acme"], date="Release time")], "Acme", None)
+    assert event.date is None and any("Release time" in w for w in event.warnings)

@@ -1,0 +1,85 @@
+"""End to end on the five seeds, replayed from cassettes recorded on the embedded model."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import newsie
+from conftest import SEEDS
+from newsie._normalize import org_key
+
+
+def _by_type(result: newsie.Extraction, kind: str) -> list[Any]:
+    return [ev for ev in result.events if ev.type == kind]
+
+
+def _names(ev: Any) -> set[str]:
+    return {org_key(n) for p in ev.parties for n in [p.name, *p.aliases]}
+
+
+@pytest.mark.vcr
+@pytest.mark.parametrize("seed", SEEDS, ids=[p.stem[:3] for p in SEEDS])
+def test_every_event_is_grounded_in_the_article(seed: Path, model_endpoint: dict[str, Any]) -> None:
+    result = newsie.extract(seed, **model_endpoint)
+    assert result.source == str(seed)
+    assert result.usage.prompt_tokens > 0 and result.usage.requests >= 1
+    for ev in result.events:
+        assert ev.evidence, ev
+        for span in ev.evidence:
+            assert result.text[span.start : span.end] == span.text
+        for party in ev.parties:
+            assert party.name in result.text or any(a in result.text for a in party.aliases)
+
+
+@pytest.mark.vcr
+def test_seed_002_order_of_20_gwh_between_lead_and_abf(model_endpoint: dict[str, Any]) -> None:
+    result = newsie.extract(SEEDS[2], **model_endpoint)
+    orders = _by_type(result, "order")
+    assert orders, result.events
+    order = orders[0]
+    assert order.quantity is not None
+    assert (order.quantity.value, order.quantity.unit) == (20, "GWh")
+    names = _names(order)
+    assert "lead intelligent equipment" in names or "lead" in names
+    assert "american battery factory" in names or "abf" in names
+
+
+@pytest.mark.vcr
+def test_seed_000_visit_by_lges_to_huayou(model_endpoint: dict[str, Any]) -> None:
+    result = newsie.extract(SEEDS[0], **model_endpoint)
+    visits = _by_type(result, "visit")
+    assert visits, result.events
+    names = _names(visits[0])
+    assert "lges" in names
+    assert any("huayou" in n for n in names)
+
+
+@pytest.mark.vcr
+def test_wordpress_json_seed_keeps_title_and_date(model_endpoint: dict[str, Any]) -> None:
+    result = newsie.extract(SEEDS[4], **model_endpoint)
+    assert result.published == "2024-03-26"
+    assert result.title and result.title.startswith("Exclusive interviewed by Battery-News")
+    assert "<\\/p>" not in result.text and "</p>" not in result.text
+
+
+@pytest.mark.vcr
+def test_async_extract_gives_the_same_events(model_endpoint: dict[str, Any]) -> None:
+    sync = newsie.extract(SEEDS[2], **model_endpoint)
+    result = asyncio.run(newsie.aextract(SEEDS[2], **model_endpoint))
+    assert [e.model_dump() for e in result.events] == [e.model_dump() for e in sync.events]
+
+
+def test_json_shape_round_trips() -> None:
+    result = newsie.Extraction(
+        source="x", text="Acme met Beta.", model="m",
+        events=[newsie.Meeting(summary="Acme held a meeting",
+                               parties=[newsie.Party(name="Acme")],
+                               evidence=[newsie.Span(start=0, end=14, text="Acme met Beta.")])],
+    )
+    again = newsie.Extraction.model_validate_json(result.model_dump_json())
+    assert again == result
+    assert isinstance(again.events[0], newsie.Meeting)

@@ -1,0 +1,21 @@
+import newsie
+
+PUBLIC = {
+    "Article", "ArticleError", "ArticleTooLargeError", "BinaryInputError",
+    "EmptyArticleError", "Event", "Extraction", "Extractor", "Failure", "LocalModelError",
+    "MalformedArticleError", "Meeting", "MoU", "ModelError", "ModelOutputError", "Money",
+    "NewsieError", "Order", "Party", "Person", "Quantity", "ServerError",
+    "ServerUnreachableError", "Span", "TemplateError", "Usage", "Visit", "__version__",
+    "aextract", "aextract_many", "extract", "extract_many", "load_article",
+}
+
+
+def test_all_is_exactly_the_public_api() -> None:
+    assert set(newsie.__all__) == PUBLIC
+    for name in newsie.__all__:
+        assert hasattr(newsie, name), name
+
+
+def test_every_error_is_a_newsie_error() -> None:
+    errors = [getattr(newsie, n) for n in newsie.__all__ if n.endswith("Error")]
+    assert all(issubclass(e, newsie.NewsieError) for e in errors)
