@@ -74,3 +74,12 @@ def test_events_without_evidence_are_dropped_unless_asked() -> None:
     assert kept == [] and len(dropped) == 2
     kept, _ = ground(events, sentences, TEXT, keep_ungrounded=True)
     assert len(kept) == 2 and all(any("ungrounded" in w for w in e.warnings) for e in kept)
+
+
+def test_events_whose_evidence_never_states_the_type_are_dropped() -> None:
+    text = "Huayou has grown for two decades. LGES admired its strategy."
+    sentences = split_sentences(text)
+    wire = WireEvent.model_validate({"type": "mou", "sent": [1, 2], "parties": ["LGES"],
+                                     "people": []})
+    kept, dropped = ground([wire], sentences, text, keep_ungrounded=False)
+    assert kept == [] and "never states a mou" in dropped[0]

@@ -125,3 +125,14 @@ def test_duplicates_merge_and_roles_follow_order() -> None:
 def test_non_dates_are_dropped_with_a_warning() -> None:
     [event] = normalize([_event("meeting", (0, 4), ["Acme"], date="Release time")], "Acme", None)
     assert event.date is None and any("Release time" in w for w in event.warnings)
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [("Lead Intelligent Equipment (LEAD)", "Lead Intelligent Equipment"),
+     ("Vice President Kwon Young-soo of LGES", "LGES"), ("Huayou", "Huayou")],
+)
+def test_party_strings_are_cleaned(raw: str, clean: str) -> None:
+    from newsie._normalize import clean_party
+
+    assert clean_party(raw) == clean

@@ -4,9 +4,10 @@ PUBLIC = {
     "Article", "ArticleError", "ArticleTooLargeError", "BinaryInputError",
     "EmptyArticleError", "Event", "Extraction", "Extractor", "Failure", "LocalModelError",
     "MalformedArticleError", "Meeting", "MoU", "ModelError", "ModelOutputError", "Money",
-    "NewsieError", "Order", "Party", "Person", "Quantity", "ServerError",
-    "ServerUnreachableError", "Span", "TemplateError", "Usage", "Visit", "__version__",
-    "aextract", "aextract_many", "extract", "extract_many", "load_article",
+    "NewsieError", "Order", "Party", "Person", "Quantity", "Score", "ServerError",
+    "ServerUnreachableError", "Span", "Summary", "TemplateError", "Usage", "Visit",
+    "__version__", "aextract", "aextract_many", "evaluate", "extract", "extract_many",
+    "load_article", "summarize", "to_dataframe", "write_report",
 }
 
 

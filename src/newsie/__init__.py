@@ -18,7 +18,8 @@ from typing import Any
 import openai
 
 from ._article import Article, ArticleInput, load_article
-from ._batch import arun_many, run_many
+from ._batch import arun_many, run_many, summarize
+from ._eval import Score
 from ._exceptions import (
     ArticleError,
     ArticleTooLargeError,
@@ -33,6 +34,7 @@ from ._exceptions import (
     ServerUnreachableError,
     TemplateError,
 )
+from ._export import to_dataframe
 from ._pipeline import Extractor
 from .events import (
     Event,
@@ -46,6 +48,7 @@ from .events import (
     Person,
     Quantity,
     Span,
+    Summary,
     Usage,
     Visit,
 )
@@ -74,18 +77,24 @@ __all__ = [
     "Party",
     "Person",
     "Quantity",
+    "Score",
     "ServerError",
     "ServerUnreachableError",
     "Span",
+    "Summary",
     "TemplateError",
     "Usage",
     "Visit",
     "__version__",
     "aextract",
     "aextract_many",
+    "evaluate",
     "extract",
     "extract_many",
     "load_article",
+    "summarize",
+    "to_dataframe",
+    "write_report",
 ]
 
 
@@ -157,3 +166,49 @@ def aextract_many(
 ) -> AsyncIterator[Extraction | Failure]:
     """The async twin of `extract_many`: ``async for result in newsie.aextract_many(...)``."""
     return arun_many(Extractor(**options), inputs, concurrency)
+
+
+def evaluate(
+    gold: str | Path,
+    *,
+    predictions: str | Path | Iterable[Extraction | Failure] | None = None,
+    articles: str | Path | None = None,
+    **options: Any,
+) -> Score:
+    """Score against a gold JSONL file (format of `seeds/gold.jsonl`).
+
+    With no `predictions`, each gold article (`<id>.txt` beside the gold file, in its
+    `articles/` folder, or in `articles`) is extracted first, with `options` as for
+    `extract_many`.
+    """
+    from . import _eval
+
+    gold_path = Path(gold)
+    gold_records = _eval.read_gold(gold_path)
+    truth = {k: _eval.from_gold(v) for k, v in gold_records.items()}
+    if isinstance(predictions, (str, Path)):
+        return _eval.score(_eval.read_predictions(predictions), truth)
+    if predictions is None:
+        folder = Path(articles) if articles else None
+        items: list[ArticleInput] = []
+        for key, record in gold_records.items():
+            path = _eval.find_article(gold_path, key, folder)
+            # the gold knows the publication date; relative dates need it
+            items.append(load_article(path, published=record.get("published")))
+        predictions = extract_many(items, **options)
+    found = {
+        _eval.article_id(r.source): _eval.from_extraction(r) if isinstance(r, Extraction) else []
+        for r in predictions
+    }
+    return _eval.score(found, truth)
+
+
+def write_report(
+    results: Iterable[Extraction | Failure], path: str | Path, title: str = "newsie report"
+) -> Path:
+    """A self-contained HTML page: highlighted evidence, a filterable table, a timeline."""
+    from ._report import render
+
+    out = Path(path)
+    out.write_text(render(results, title), encoding="utf-8")
+    return out

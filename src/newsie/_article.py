@@ -105,7 +105,7 @@ def html_to_text(markup: str) -> tuple[str, str | None, str | None]:
     doc = trafilatura.bare_extraction(
         markup, favor_recall=True, include_comments=False, with_metadata=True
     )
-    fields = doc if isinstance(doc, dict) else vars(doc) if doc is not None else {}
+    fields = doc if isinstance(doc, dict) else doc.as_dict() if doc is not None else {}
     if not fields.get("text"):
         return "", None, None
     return _tidy(fields["text"]), fields.get("title") or None, _iso_day(fields.get("date"))

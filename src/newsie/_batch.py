@@ -11,7 +11,7 @@ from pathlib import Path
 from ._article import Article, ArticleInput
 from ._exceptions import NewsieError
 from ._pipeline import Extractor
-from .events import Extraction, Failure
+from .events import EVENT_TYPES, Extraction, Failure, Summary, Usage
 
 ARTICLE_SUFFIXES = {".txt", ".html", ".htm", ".json", ".md"}
 
@@ -26,7 +26,8 @@ def expand_inputs(inputs: Iterable[ArticleInput] | ArticleInput) -> Iterator[Art
     for item in items:
         if isinstance(item, (str, Path)) and not isinstance(item, bytes):
             path = Path(item)
-            if "\n" not in str(item) and len(str(item)) < 4096 and path.is_dir():
+            name = str(item)
+            if name.strip() and "\n" not in name and len(name) < 4096 and path.is_dir():
                 yield from sorted(
                     p for p in path.iterdir() if p.is_file() and p.suffix in ARTICLE_SUFFIXES
                 )
@@ -88,3 +89,20 @@ async def arun_many(
             yield await pending.popleft()
     while pending:
         yield await pending.popleft()
+
+
+def summarize(results: Iterable[Extraction | Failure]) -> Summary:
+    """Totals over a batch: articles done, failed and cached, events by type, tokens."""
+    done = failed = cached = 0
+    usage = Usage()
+    events: dict[str, int] = dict.fromkeys(EVENT_TYPES, 0)
+    for result in results:
+        if isinstance(result, Failure):
+            failed += 1
+            continue
+        done += 1
+        usage = usage + result.usage
+        cached += result.usage.requests > 0 and result.usage.cached == result.usage.requests
+        for ev in result.events:
+            events[ev.type] += 1
+    return Summary(done=done, failed=failed, cached=cached, events=events, usage=usage)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
 from collections.abc import Iterable
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -67,3 +70,46 @@ def print_table(results: Iterable[Extraction | Failure], console: Console) -> No
                           ", ".join(p.name for p in ev.parties), ev.date or "",
                           quantity.text if quantity else "")
     console.print(table)
+
+
+def to_dataframe(results: Iterable[Extraction | Failure]) -> Any:
+    try:
+        import pandas as pd
+    except ImportError as exc:
+        raise ImportError("to_dataframe needs pandas: pip install 'newsie[pandas]'") from exc
+    return pd.DataFrame(event_rows(results), columns=COLUMNS)
+
+
+class JsonlLog:
+    """An append-only JSONL file that an interrupted run can resume.
+
+    Each result is one line, written and fsynced whole. On open, a torn last line (a killed
+    process) and earlier error records are dropped, so failed articles are tried again and
+    nothing appears twice.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.done: set[str] = set()
+        kept: list[str] = []
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(record, dict) and "events" in record and "source" in record:
+                    self.done.add(record["source"])
+                    kept.append(line)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
+            os.replace(tmp, path)
+        self._file: IO[str] = path.open("a", encoding="utf-8")
+
+    def write(self, result: Extraction | Failure) -> None:
+        self._file.write(result.model_dump_json() + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        self._file.close()

@@ -8,6 +8,7 @@ dropped and recorded in `warnings`; an event with no evidence at all is dropped.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,25 @@ FUZZY_CUTOFF = 90.0
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
                          "\u02bc": "'", "\u00a0": " "})
+
+
+#: Words without which a sentence cannot report an event of that type. A small model
+#: readily labels praise or history as a "meeting" or "mou"; the text must say so.
+TRIGGERS: dict[EventType, re.Pattern[str]] = {
+    "visit": re.compile(r"visit|tour|delegation|welcom|host|receiv|inspect|trip|came to|met\b|"
+                        r"meet", re.I),
+    "mou": re.compile(r"sign|agreement|memorandum|\bmou\b|partnership|joint venture|\bjv\b|"
+                      r"alliance|framework|term sheet|pact|deal|team(ed)? up|partner", re.I),
+    "order": re.compile(r"order|contract|suppl|purchas|procure|deliver|off-?take|award|deal|"
+                        r"\bbuy|bought|\bsale|\bsell|sold", re.I),
+    "meeting": re.compile(r"\bmeet|\bmet\b|seminar|conference|forum|talks|summit|symposium|"
+                          r"workshop|roundtable|session|discuss|convene|gathering|expo|"
+                          r"exhibition|congress|ceremony", re.I),
+}
+
+
+def supported(kind: EventType, evidence: list[Span]) -> bool:
+    return any(TRIGGERS[kind].search(span.text) for span in evidence)
 
 
 @dataclass
@@ -155,8 +175,13 @@ def ground(
     dropped: list[str] = []
     for wire in events:
         g = ground_event(wire, sentences, text)
-        if not g.grounded or not g.parties:
-            reason = "no evidence in the text" if not g.grounded else "no party found in the text"
+        reason = (
+            "no evidence in the text" if not g.grounded
+            else "no party found in the text" if not g.parties
+            else f"its evidence never states a {g.type}" if not supported(g.type, g.evidence)
+            else None
+        )
+        if reason:
             if not keep_ungrounded:
                 dropped.append(f"dropped a {g.type} event: {reason}")
                 continue

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -126,6 +127,7 @@ class LocalServer:
     process: subprocess.Popen[bytes]
     port: int
     log_path: Path
+    model: str
 
     @property
     def base_url(self) -> str:
@@ -150,8 +152,8 @@ class LocalServer:
             return ""
 
 
-def start_server(model: Path, *, threads: int | None = None) -> LocalServer:
-    """Start the server and wait until it answers; a taken port gets another try."""
+def server_command(model: Path, port: int, threads: int) -> list[str]:
+    """The engine's command line; raises a clear error when the engine is not installed."""
     try:
         import llama_cpp.server  # noqa: F401
     except ImportError as exc:
@@ -159,6 +161,22 @@ def start_server(model: Path, *, threads: int | None = None) -> LocalServer:
             "the embedded engine is not installed: pip install 'newsie[local]', "
             "or point OPENAI_BASE_URL at a server"
         ) from exc
+    return [sys.executable, "-m", "llama_cpp.server", "--model", str(model),
+            "--model_alias", model.stem, "--host", "127.0.0.1", "--port", str(port),
+            "--n_ctx", str(CONTEXT_TOKENS), "--n_threads", str(threads), "--verbose", "False"]
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if newsie's process dies, even by SIGKILL (Linux)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def start_server(model: Path, *, threads: int | None = None) -> LocalServer:
+    """Start the server and wait until it answers; a taken port gets another try."""
     threads = threads or max(1, os.cpu_count() or 1)
     logs = cache_dir() / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -168,13 +186,11 @@ def start_server(model: Path, *, threads: int | None = None) -> LocalServer:
         log_path = logs / f"llama-server-{port}.log"
         with log_path.open("wb") as log_file:
             process = subprocess.Popen(
-                [sys.executable, "-m", "llama_cpp.server", "--model", str(model),
-                 "--model_alias", MODEL_NAME, "--host", "127.0.0.1", "--port", str(port),
-                 "--n_ctx", str(CONTEXT_TOKENS), "--n_threads", str(threads),
-                 "--verbose", "False"],
+                server_command(model, port, threads),
                 stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,
             )
-        server = LocalServer(process, port, log_path)
+        server = LocalServer(process, port, log_path, model.stem)
         if _wait_ready(server):
             log.info("embedded model server ready on port %d", port)
             return server
@@ -219,7 +235,23 @@ def ensure_server() -> LocalServer:
             _restarts += 1
             log.warning("embedded model server died; restarting it once")
         _server = start_server(model_path())
+        _stop_on_sigterm()
         return _server
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM skips atexit; stop the server first, then die as SIGTERM would have."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return  # the application has its own handler; atexit and PDEATHSIG still apply
+
+    def handler(signum: int, frame: object) -> None:
+        shutdown()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def shutdown() -> None:

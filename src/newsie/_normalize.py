@@ -282,8 +282,21 @@ def _absorb(into: GroundedEvent, ev: GroundedEvent) -> None:
 
 
 def normalize(events: Sequence[GroundedEvent], text: str, published: str | None) -> list[Event]:
+    people = {split_person(p).name for ev in events for p in ev.people}
+    for ev in events:
+        cleaned = (clean_party(p) for p in ev.parties)
+        ev.parties = list(dict.fromkeys(p for p in cleaned if p not in people))
     orgs = Organizations(text, [p for ev in events for p in ev.parties])
     return [_build(ev, orgs, published) for ev in _merge(events, orgs)]
+
+
+def clean_party(raw: str) -> str:
+    """'Lead Intelligent Equipment (LEAD)' -> the name; 'Vice President Kim of LGES' -> LGES."""
+    name = re.sub(r"\s*\([^)]*\)\s*$", "", raw).strip() or raw
+    person, _, org = name.rpartition(" of ")
+    if person and org[:1].isupper() and split_person(person).title:
+        return org.removeprefix("the ").strip()
+    return name
 
 
 def _build(ev: GroundedEvent, orgs: Organizations, published: str | None) -> Event:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import openai
 
 from . import _local
 from ._article import MAX_INPUT_BYTES, MAX_TEXT_CHARS, Article, ArticleInput, load_article
+from ._cache import ResponseCache
 from ._grounding import GroundedEvent, ground
 from ._llm import Endpoint, ModelClient
 from ._normalize import normalize
@@ -48,9 +50,13 @@ class Extractor:
         chunk_chars: int = CHUNK_CHARS,
         max_bytes: int = MAX_INPUT_BYTES,
         max_chars: int = MAX_TEXT_CHARS,
+        cache: bool | str | Path = True,
         **endpoint_options: Any,
     ) -> None:
         self.prompts = Prompts(template_dir)
+        self.cache = (
+            None if cache is False else ResponseCache(None if cache is True else cache)
+        )
         self.keep_ungrounded = keep_ungrounded
         self.chunk_chars = chunk_chars
         self.max_bytes = max_bytes
@@ -111,7 +117,7 @@ class Extractor:
         server = _local.ensure_server()
         if self._local_client is None or self._local_client.endpoint.base_url != server.base_url:
             endpoint = Endpoint(
-                base_url=server.base_url, model=_local.MODEL_NAME, json_object_schema=True,
+                base_url=server.base_url, model=server.model, json_object_schema=True,
                 **self._local_options,
             )
             self._local_client = ModelClient(endpoint)
@@ -121,22 +127,58 @@ class Extractor:
         self, data: ArticleInput, *, source: str | None = None, published: str | None = None
     ) -> Extraction:
         prepared = self.prepare(data, source=source, published=published)
-        client = self.client()
         answers: list[WireResponse] = []
         usage = Usage()
+        model = self._model_name()
         for messages in prepared.requests:
-            answer, used = client.complete(messages, WireResponse)
-            answers.append(answer)
-            usage = usage + used
-        return self.finish(prepared, answers, usage, client.endpoint.model)
+            key = self._cache_key(messages, model)
+            hit = self._cached(key)
+            if hit is None:
+                hit = self.client().complete(messages, WireResponse)
+                self._store(key, hit)
+            answers.append(hit[0])
+            usage = usage + hit[1]
+        return self.finish(prepared, answers, usage, model)
 
     async def aextract(
         self, data: ArticleInput, *, source: str | None = None, published: str | None = None
     ) -> Extraction:
         prepared = self.prepare(data, source=source, published=published)
-        client = await asyncio.to_thread(self.client)
-        results = await asyncio.gather(
-            *(client.acomplete(messages, WireResponse) for messages in prepared.requests)
-        )
+        model = await asyncio.to_thread(self._model_name)
+
+        async def one(messages: list[dict[str, str]]) -> tuple[WireResponse, Usage]:
+            key = self._cache_key(messages, model)
+            hit = self._cached(key)
+            if hit is None:
+                client = await asyncio.to_thread(self.client)
+                hit = await client.acomplete(messages, WireResponse)
+                self._store(key, hit)
+            return hit
+
+        results = await asyncio.gather(*(one(m) for m in prepared.requests))
         usage = sum((used for _, used in results), Usage())
-        return self.finish(prepared, [a for a, _ in results], usage, client.endpoint.model)
+        return self.finish(prepared, [a for a, _ in results], usage, model)
+
+    # ------------------------------------------------------------------ the cache
+
+    def _model_name(self) -> str:
+        if self._client is not None:
+            return self._client.endpoint.model
+        override = os.environ.get("NEWSIE_MODEL_PATH")
+        return Path(override).stem if override else _local.MODEL_NAME
+
+    def _cache_key(self, messages: list[dict[str, str]], model: str) -> str:
+        ep = self._client.endpoint if self._client else Endpoint(**self._local_options)
+        params = {"model": model, "max_tokens": ep.max_tokens, "temperature": ep.temperature,
+                  "reasks": ep.reasks}
+        return ResponseCache.key(messages, params)
+
+    def _cached(self, key: str) -> tuple[WireResponse, Usage] | None:
+        value = self.cache.get(key) if self.cache is not None else None
+        if value is None:
+            return None
+        return WireResponse.model_validate(value["answer"]), Usage(requests=1, cached=1)
+
+    def _store(self, key: str, hit: tuple[WireResponse, Usage]) -> None:
+        if self.cache is not None:
+            self.cache.put(key, {"answer": hit[0].model_dump(), "usage": hit[1].model_dump()})

@@ -5,21 +5,24 @@ Exit codes: 0 everything worked, 1 some articles failed, 2 a usage error.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
-from collections import Counter
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import newsie
 
 from ._article import ArticleInput
-from ._export import print_table, to_csv
+from ._batch import expand_inputs, source_of
+from ._cache import ResponseCache
+from ._export import JsonlLog, print_table, to_csv
 from .events import Extraction, Failure
 
 app = typer.Typer(
@@ -28,12 +31,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-
-
-@app.callback()
-def _root() -> None:
-    """Typed, grounded business events (visit, mou, order, meeting) from news articles."""
+cache_app = typer.Typer(help="Inspect or clear the cache of model answers.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+err = Console(stderr=True, highlight=False)
 
 
 class Format(str, Enum):
@@ -43,15 +43,31 @@ class Format(str, Enum):
     table = "table"
 
 
-def _read_stdin() -> str:
-    return sys.stdin.buffer.read().decode("utf-8", errors="replace")
+@app.callback()
+def _root() -> None:
+    """Typed, grounded business events (visit, mou, order, meeting) from news articles."""
+    # instructor logs each failed attempt; the CLI reports each failure once, itself.
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
+
+
+def _usage_error(message: str) -> typer.Exit:
+    err.print(f"error: {message}", markup=False)
+    return typer.Exit(2)
+
+
+def _check_exists(*paths: Path | str | None) -> None:
+    for path in paths:
+        if path is not None and path != "-" and not Path(path).exists():
+            raise _usage_error(f"no such file or folder: {path}")
 
 
 @app.command()
 def extract(
     inputs: Annotated[list[str], typer.Argument(help="Files, folders, or - for stdin.")],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.jsonl,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Write here. With jsonl, a re-run resumes: done articles are skipped."
+    )] = None,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server.")] = None,
     model: Annotated[str | None, typer.Option(help="Model name on that server.")] = None,
     template_dir: Annotated[Path | None, typer.Option(help="Your own prompt templates.")] = None,
@@ -59,37 +75,46 @@ def extract(
         bool, typer.Option(help="Keep events the text does not support, flagged.")
     ] = False,
     concurrency: Annotated[int, typer.Option(min=1, help="Articles in flight at once.")] = 1,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Always ask the model.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
 ) -> None:
     """Extract events from articles: one result (or error record) per input."""
-    logging.getLogger("instructor").setLevel(logging.CRITICAL)
-    items: list[ArticleInput] = [
-        newsie.Article(text=_read_stdin(), source="<stdin>") if i == "-" else i for i in inputs
-    ]
-    missing = [i for i in items if isinstance(i, str) and not Path(i).exists()]
-    if missing:
-        err.print(f"error: no such file or folder: {missing[0]}")
-        raise typer.Exit(2)
+    _check_exists(*inputs, template_dir)
+    items: list[ArticleInput] = [_stdin() if i == "-" else i for i in inputs]
+    items = list(expand_inputs(items))
+    log = JsonlLog(out) if out and fmt is Format.jsonl else None
+    if log is not None:
+        skipped = sum(source_of(i) in log.done for i in items)
+        items = [i for i in items if source_of(i) not in log.done]
+        if skipped and not quiet:
+            err.print(f"resuming {out}: {skipped} articles already done")
     started = time.monotonic()
     try:
         stream = newsie.extract_many(
             items, concurrency=concurrency, base_url=base_url, model=model,
-            template_dir=template_dir, keep_ungrounded=keep_ungrounded,
+            template_dir=template_dir, keep_ungrounded=keep_ungrounded, cache=not no_cache,
         )
     except newsie.NewsieError as exc:
-        err.print(f"error: {exc}")
-        raise typer.Exit(2) from None
+        raise _usage_error(str(exc)) from None
     results: list[Extraction | Failure] = []
-    sink = out.open("w", encoding="utf-8") if out else sys.stdout
+    sink = sys.stdout if out is None or log is not None else out.open("w", encoding="utf-8")
+    show = err.is_terminal and not quiet
+    progress = Progress(TextColumn("extracting"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=err, disable=not show, transient=True)
     try:
-        for result in stream:
-            results.append(result)
-            if isinstance(result, Failure):
-                err.print(f"error: {result.source}: {result.message}",
-                          markup=False, highlight=False)
-            if fmt is Format.jsonl:
-                sink.write(result.model_dump_json() + "\n")
-                sink.flush()
+        with progress:
+            task = progress.add_task("extract", total=len(items))
+            for result in stream:
+                results.append(result)
+                progress.advance(task)
+                if isinstance(result, Failure):
+                    progress.console.print(f"error: {result.source}: {result.message}",
+                                           markup=False)
+                if log is not None:
+                    log.write(result)
+                elif fmt is Format.jsonl:
+                    sink.write(result.model_dump_json() + "\n")
+                    sink.flush()
         if fmt is Format.json:
             sink.write("[" + ",\n".join(r.model_dump_json() for r in results) + "]\n")
         elif fmt is Format.csv:
@@ -97,7 +122,9 @@ def extract(
         elif fmt is Format.table:
             print_table(results, Console(file=sink, width=160))
     finally:
-        if out:
+        if log is not None:
+            log.close()
+        elif sink is not sys.stdout:
             sink.close()
     if not quiet:
         _summary(results, time.monotonic() - started)
@@ -105,17 +132,85 @@ def extract(
         raise typer.Exit(1)
 
 
+def _stdin() -> newsie.Article:
+    try:
+        return newsie.load_article(sys.stdin.buffer.read(), source="<stdin>")
+    except newsie.ArticleError as exc:
+        err.print(f"error: <stdin>: {exc}", markup=False)
+        raise typer.Exit(1) from None
+
+
 def _summary(results: list[Extraction | Failure], seconds: float) -> None:
-    done = [r for r in results if isinstance(r, Extraction)]
-    failed = len(results) - len(done)
-    types = Counter(ev.type for r in done for ev in r.events)
-    tokens = sum(r.usage.total_tokens for r in done)
-    by_type = ", ".join(f"{k} {v}" for k, v in sorted(types.items())) or "none"
+    s = newsie.summarize(results)
+    by_type = ", ".join(f"{k} {v}" for k, v in s.events.items() if v) or "none"
     err.print(
-        f"{len(done)} articles done, {failed} failed; events: {by_type}; "
-        f"{tokens:,} tokens; {seconds:.1f}s",
-        highlight=False,
+        f"{s.done} articles done, {s.failed} failed, {s.cached} cached; events: {by_type}; "
+        f"{s.usage.total_tokens:,} tokens ({s.usage.prompt_tokens:,} prompt, "
+        f"{s.usage.completion_tokens:,} completion); {seconds:.1f}s",
+        markup=False,
     )
+
+
+def _read_results(path: Path) -> list[Extraction | Failure]:
+    results: list[Extraction | Failure] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            results.append(Extraction.model_validate(record) if "events" in record
+                           else Failure.model_validate(record))
+        except ValueError as exc:
+            raise _usage_error(f"{path}:{number}: not a newsie result line ({exc})") from None
+    return results
+
+
+@app.command()
+def report(
+    results: Annotated[Path, typer.Argument(help="JSONL written by `newsie extract`.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML page to write.")] = Path(
+        "report.html"),
+    title: Annotated[str, typer.Option(help="Page title.")] = "newsie report",
+) -> None:
+    """Write one self-contained HTML page: highlighted evidence, event table, timeline."""
+    _check_exists(results)
+    newsie.write_report(_read_results(results), out, title)
+    err.print(f"wrote {out}", markup=False)
+
+
+@app.command("eval")
+def eval_(
+    gold: Annotated[Path, typer.Argument(help="Gold JSONL (format of seeds/gold.jsonl).")],
+    predictions: Annotated[
+        Path | None, typer.Option(help="Score this saved `newsie extract` JSONL instead.")
+    ] = None,
+    articles: Annotated[Path | None, typer.Option(help="Folder with <id>.txt articles.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server.")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name on that server.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the score as JSON.")] = False,
+) -> None:
+    """Score extraction against gold events: per-type and micro P/R/F1, field agreement."""
+    _check_exists(gold, predictions, articles)
+    try:
+        score = newsie.evaluate(gold, predictions=predictions, articles=articles,
+                                base_url=base_url, model=model)
+    except (newsie.NewsieError, FileNotFoundError, ValueError, KeyError) as exc:
+        raise _usage_error(str(exc)) from None
+    typer.echo(score.model_dump_json(indent=2) if as_json else score.to_text())
+
+
+@cache_app.command("info")
+def cache_info() -> None:
+    """Where the cache is, and how much it holds."""
+    cache = ResponseCache()
+    typer.echo(f"{cache.directory}: {len(cache)} answers, {cache.volume() / 1e6:.1f} MB")
+
+
+@cache_app.command("clear")
+def cache_clear() -> None:
+    """Delete every cached model answer."""
+    cache = ResponseCache()
+    typer.echo(f"removed {cache.clear()} answers from {cache.directory}")
 
 
 def main() -> None:

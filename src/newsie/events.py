@@ -6,7 +6,7 @@ reader can always go from an event back to the words that support it.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -118,14 +118,10 @@ class Usage(_Model):
     completion_tokens: int = 0
     total_tokens: int = 0
     requests: int = 0
+    cached: int = Field(default=0, description="Model calls answered from the cache (free).")
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
-            completion_tokens=self.completion_tokens + other.completion_tokens,
-            total_tokens=self.total_tokens + other.total_tokens,
-            requests=self.requests + other.requests,
-        )
+        return Usage(**{k: getattr(self, k) + getattr(other, k) for k in Usage.model_fields})
 
 
 class Extraction(_Model):
@@ -141,6 +137,18 @@ class Extraction(_Model):
     warnings: list[str] = Field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
 
+    def _repr_html_(self) -> str:
+        """The report's view of this one article, for notebooks."""
+        from ._report import render
+
+        return render([self], title=self.title or self.source)
+
+    def to_dataframe(self) -> Any:
+        """One row per event (needs pandas: ``pip install 'newsie[pandas]'``)."""
+        from ._export import to_dataframe
+
+        return to_dataframe([self])
+
 
 class Failure(_Model):
     """One input that gave no `Extraction`: a batch records it and goes on."""
@@ -148,3 +156,13 @@ class Failure(_Model):
     source: str
     error: str
     message: str
+
+
+class Summary(_Model):
+    """Totals over a batch of results."""
+
+    done: int
+    failed: int
+    cached: int = Field(description="Articles answered wholly from the cache.")
+    events: dict[str, int]
+    usage: Usage

@@ -1,0 +1,194 @@
+"""Quality and cost of extraction with the embedded model, against a naive baseline.
+
+    python bench/quality.py DATASET_DIR [--limit N] [--no-baseline]
+
+DATASET_DIR holds `gold.jsonl` and the articles (`<id>.txt`, or `articles/<id>.txt`). The
+articles are read by path at run time and never copied. Writes
+`bench/results/quality-<date>-<dataset>.md`.
+
+The baseline is one schema-constrained call per article on the same server, asking for
+events with a quoted evidence string, with no sentence numbering, grounding or
+normalization: what a first attempt would do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+import newsie
+from newsie import _eval, _local
+from newsie._llm import Endpoint, ModelClient
+
+RESULTS = Path(__file__).parent / "results"
+
+
+class NaiveEvent(BaseModel):
+    type: Literal["visit", "mou", "order", "meeting"]
+    parties: list[str] = Field(max_length=4)
+    people: list[str] = Field(max_length=6)
+    date: str | None = Field(default=None, max_length=40)
+    location: str | None = Field(default=None, max_length=80)
+    quantity: str | None = Field(default=None, max_length=40)
+    value: str | None = Field(default=None, max_length=40)
+    evidence: str = Field(max_length=300)
+
+
+class NaiveResponse(BaseModel):
+    events: list[NaiveEvent] = Field(max_length=8)
+
+
+NAIVE_PROMPT = (
+    "Extract business events from the news article. Types: visit (an organization visits "
+    "another's site), mou (a signed MoU, cooperation, framework or joint-venture agreement), "
+    "order (a purchase order or supply contract), meeting (a meeting, seminar, conference, "
+    "forum or talks). For each event give type, parties, people, date, location, quantity, "
+    "value and evidence (an exact quote). Return JSON."
+)
+
+
+def tokens(base_url: str, text: str) -> int:
+    """Token count from the serving model's own tokenizer."""
+    root = base_url.removesuffix("/v1")
+    request = urllib.request.Request(
+        root + "/extras/tokenize", data=json.dumps({"input": text}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return len(json.loads(response.read())["tokens"])
+
+
+def gold_floor(base_url: str, text: str, events: list[dict[str, Any]]) -> int:
+    compact = [{k: v for k, v in e.items() if v not in (None, [], False)} for e in events]
+    return tokens(base_url, text) + tokens(base_url, json.dumps(compact, ensure_ascii=False))
+
+
+def run(dataset: Path, limit: int | None, baseline: bool) -> str:
+    gold_path = dataset / "gold.jsonl"
+    gold = _eval.read_gold(gold_path)
+    ids = list(gold)[:limit] if limit else list(gold)
+    truth = {k: _eval.from_gold(gold[k]) for k in ids}
+    server = _local.ensure_server()
+    extractor = newsie.Extractor(base_url=server.base_url, model=_local.MODEL_NAME,
+                                 json_object_schema=True)
+    naive = ModelClient(Endpoint(base_url=server.base_url, model=_local.MODEL_NAME,
+                                 json_object_schema=True, max_tokens=1024))
+
+    rows: dict[str, dict[str, Any]] = {}
+    predicted: dict[str, list[_eval.Simple]] = {}
+    naive_predicted: dict[str, list[_eval.Simple]] = {}
+    for key in ids:
+        path = _eval.find_article(gold_path, key, None)
+        article = newsie.load_article(path, published=gold[key].get("published"))
+        row: dict[str, Any] = {"floor": gold_floor(server.base_url, article.text,
+                                                   gold[key]["events"])}
+        started = time.monotonic()
+        try:
+            result = extractor.extract(article)
+            predicted[key] = _eval.from_extraction(result)
+            row.update(seconds=time.monotonic() - started, prompt=result.usage.prompt_tokens,
+                       completion=result.usage.completion_tokens,
+                       ungrounded=sum(1 for ev in result.events for s in ev.evidence
+                                      if result.text[s.start:s.end] != s.text))
+        except newsie.NewsieError as exc:
+            predicted[key] = []
+            row.update(seconds=time.monotonic() - started, prompt=0, completion=0,
+                       ungrounded=0, error=str(exc))
+        if baseline:
+            started = time.monotonic()
+            messages = [{"role": "system", "content": NAIVE_PROMPT},
+                        {"role": "user", "content": article.text}]
+            try:
+                answer, usage = naive.complete(messages, NaiveResponse)
+                naive_predicted[key] = [_eval.Simple(
+                    type=e.type, parties=[_eval._names(p) for p in e.parties], date=e.date,
+                    location=e.location, quantity=e.quantity) for e in answer.events]
+                row.update(naive_seconds=time.monotonic() - started,
+                           naive_prompt=usage.prompt_tokens,
+                           naive_completion=usage.completion_tokens,
+                           naive_ungrounded=sum(e.evidence not in article.text
+                                                for e in answer.events))
+            except newsie.NewsieError as exc:
+                naive_predicted[key] = []
+                row.update(naive_seconds=time.monotonic() - started, naive_prompt=0,
+                           naive_completion=0, naive_ungrounded=0, naive_error=str(exc))
+        rows[key] = row
+        print(key, json.dumps(row), file=sys.stderr, flush=True)
+    return report(dataset, rows, _eval.score(predicted, truth),
+                  _eval.score(naive_predicted, truth) if baseline else None)
+
+
+def _mean(rows: dict[str, dict[str, Any]], key: str) -> float:
+    return statistics.mean(r.get(key, 0) for r in rows.values())
+
+
+def report(dataset: Path, rows: dict[str, dict[str, Any]], score: newsie.Score,
+           naive: newsie.Score | None) -> str:
+    floor = _mean(rows, "floor")
+    used = _mean(rows, "prompt") + _mean(rows, "completion")
+    lines = [
+        f"# Quality benchmark: {dataset.name} ({date.today().isoformat()})",
+        "",
+        f"Command: `python bench/quality.py {dataset}` · model: {_local.MODEL_NAME} "
+        f"(embedded llama.cpp, CPU) · articles: {len(rows)}",
+        "",
+        "| system | micro-F1 | P | R | visit F1 | mou F1 | order F1 | meeting F1 | date agr. "
+        "| location agr. | quantity agr. | s/article | prompt tok | completion tok "
+        "| tokens / floor | events with evidence not in text |",
+        "| --- " * 16 + "|",
+    ]
+
+    def line(name: str, s: newsie.Score, prefix: str) -> str:
+        pt, ct = _mean(rows, prefix + "prompt"), _mean(rows, prefix + "completion")
+        bad = sum(r.get(prefix + "ungrounded", 0) for r in rows.values())
+        f = s.fields
+        return (f"| {name} | {s.micro['f1']:.3f} | {s.micro['precision']:.3f} | "
+                f"{s.micro['recall']:.3f} | "
+                + " | ".join(f"{s.per_type[t]['f1']:.3f}" for t in newsie.events.EVENT_TYPES)
+                + f" | {f['date']['agreement']:.2f} ({int(f['date']['total'])}) | "
+                f"{f['location']['agreement']:.2f} ({int(f['location']['total'])}) | "
+                f"{f['quantity']['agreement']:.2f} ({int(f['quantity']['total'])}) | "
+                f"{_mean(rows, prefix + 'seconds'):.1f} | {pt:.0f} | {ct:.0f} | "
+                f"{(pt + ct) / floor:.2f} | {bad} |")
+
+    lines.append(line("newsie", score, ""))
+    if naive is not None:
+        lines.append(line("naive baseline", naive, "naive_"))
+    lines += ["", f"Floor (article tokens + gold events serialized), mean per article: "
+              f"{floor:.0f} tokens. newsie used {used:.0f}.", "",
+              "Per article (seconds, prompt+completion tokens, floor):", ""]
+    for key, r in rows.items():
+        extra = f" error: {r['error']}" if "error" in r else ""
+        lines.append(f"- {key}: {r['seconds']:.1f}s, {r['prompt']}+{r['completion']} tokens, "
+                     f"floor {r['floor']}{extra}")
+    lines += ["", "Scores:", "", "```", score.to_text(), "```"]
+    if naive is not None:
+        lines += ["", "Naive baseline:", "", "```", naive.to_text(), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args()
+    text = run(args.dataset.resolve(), args.limit, not args.no_baseline)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"quality-{date.today().isoformat()}-{args.dataset.resolve().name}.md"
+    out.write_text(text, encoding="utf-8")
+    print(text)
+    print(f"written to {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import newsie
+from conftest import SEEDS
+from fakeserver import FakeModelServer, Reply, events_reply
+
+GOOD = events_reply([{"type": "mou", "sent": [1], "parties": ["Acme Motors"], "people": []}])
+ACME = "On May 4, Acme Motors signed a supply agreement with Borealis Cells in Oslo."
+
+
+def _options(server: FakeModelServer) -> dict[str, object]:
+    return {"base_url": server.base_url, "model": "fake", "max_attempts": 1}
+
+
+def test_seeds_and_broken_inputs_each_give_one_record(
+    fake_server: FakeModelServer, tmp_path: Path
+) -> None:
+    fake_server.script = [events_reply([])]
+    binary = tmp_path / "junk.txt"
+    binary.write_bytes(b"\x00\x01\x02" * 100)
+    inputs = [*SEEDS, "", binary, "   ", '{"id": 3}']
+    results = list(newsie.extract_many(inputs, concurrency=3, **_options(fake_server)))
+    assert len(results) == len(inputs)
+    assert all(isinstance(r, newsie.Extraction) for r in results[: len(SEEDS)])
+    assert [r.source for r in results[: len(SEEDS)]] == [str(p) for p in SEEDS]
+    failures = results[len(SEEDS):]
+    assert [type(r).__name__ for r in failures] == ["Failure"] * 4
+    assert [f.error for f in failures] == [  # type: ignore[union-attr]
+        "EmptyArticleError", "BinaryInputError", "EmptyArticleError", "MalformedArticleError"]
+    assert failures[1].source == str(binary)
+
+
+def test_a_folder_expands_to_its_articles(fake_server: FakeModelServer) -> None:
+    results = list(newsie.extract_many(SEEDS[0].parent, **_options(fake_server)))
+    assert [r.source for r in results] == [str(p) for p in SEEDS]
+
+
+def test_one_server_failure_does_not_lose_the_others(fake_server: FakeModelServer) -> None:
+    fake_server.script = [GOOD, Reply(status=400, body={"error": "no"}), GOOD]
+    results = list(newsie.extract_many([ACME, ACME + " Again.", ACME + " Third."],
+                                       concurrency=1, **_options(fake_server)))
+    assert [type(r).__name__ for r in results] == ["Extraction", "Failure", "Extraction"]
+
+
+def test_async_batch_keeps_order(fake_server: FakeModelServer) -> None:
+    fake_server.script = [GOOD]
+
+    async def collect() -> list[newsie.Extraction | newsie.Failure]:
+        return [r async for r in newsie.aextract_many(
+            [ACME, "", ACME + " More."], concurrency=2, **_options(fake_server))]
+
+    results = asyncio.run(collect())
+    assert [type(r).__name__ for r in results] == ["Extraction", "Failure", "Extraction"]
+
+
+def test_cached_rerun_makes_no_request(fake_server: FakeModelServer) -> None:
+    fake_server.script = [GOOD]
+    first = newsie.extract(ACME, **_options(fake_server))  # type: ignore[arg-type]
+    assert len(fake_server.requests) == 1 and first.usage.cached == 0
+    again = newsie.extract(ACME, **_options(fake_server))  # type: ignore[arg-type]
+    assert len(fake_server.requests) == 1
+    assert again.usage.cached == 1 and again.events == first.events
+
+
+def test_cache_misses_when_model_or_template_changes(
+    fake_server: FakeModelServer, tmp_path: Path
+) -> None:
+    fake_server.script = [GOOD]
+    newsie.extract(ACME, **_options(fake_server))  # type: ignore[arg-type]
+    newsie.extract(ACME, **{**_options(fake_server), "model": "other"})  # type: ignore[arg-type]
+    (tmp_path / "extract.j2").write_text("Article: {{ sentences | map(attribute='text') | join(' ') }}")
+    newsie.extract(ACME, template_dir=tmp_path, **_options(fake_server))  # type: ignore[arg-type]
+    newsie.extract(ACME, cache=False, **_options(fake_server))  # type: ignore[arg-type]
+    assert len(fake_server.requests) == 4
+
+
+def test_summary_totals(fake_server: FakeModelServer) -> None:
+    fake_server.script = [GOOD]
+    results = list(newsie.extract_many([ACME, ACME, ""], concurrency=1,
+                                       **_options(fake_server)))
+    summary = newsie.summarize(results)
+    assert (summary.done, summary.failed, summary.cached) == (2, 1, 1)
+    assert summary.events["mou"] == 2 and summary.usage.total_tokens == 60

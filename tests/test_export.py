@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import newsie
+from fakeserver import FakeModelServer, Reply, completion
+from newsie._export import to_csv
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ('{"events":[{"type":"order","sent":[1],"parties":["Acme Motors","Borealis Cells"],'
+          '"people":[],"quantity":"5 GWh"}]}')
+
+
+def _articles(folder: Path, n: int) -> None:
+    folder.mkdir()
+    for i in range(n):
+        (folder / f"a{i:02d}.txt").write_text(
+            f"Acme Motors ordered 5 GWh of cells from Borealis Cells, deal number {i}.")
+
+
+def _cli(args: list[str], cache: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "NEWSIE_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.Popen([sys.executable, "-m", "newsie", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_killed_run_resumes_to_the_same_file(fake_server: FakeModelServer, tmp_path: Path) -> None:
+    fake_server.script = [Reply(body=completion(EVENTS), delay=0.4)]
+    folder = tmp_path / "articles"
+    _articles(folder, 8)
+    base = ["extract", str(folder), "--base-url", fake_server.base_url, "-q", "--no-cache"]
+
+    whole = tmp_path / "whole.jsonl"
+    assert _cli([*base, "--out", str(whole)], tmp_path / "c1").wait(timeout=60) == 0
+
+    partial = tmp_path / "partial.jsonl"
+    proc = _cli([*base, "--out", str(partial)], tmp_path / "c2")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if partial.exists() and partial.read_text().count("\n") >= 3:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = partial.read_text().count("\n")
+    assert 3 <= done_before < 8
+    requests_before = len(fake_server.requests)
+
+    assert _cli([*base, "--out", str(partial)], tmp_path / "c2").wait(timeout=60) == 0
+    assert partial.read_text() == whole.read_text()
+    assert len(fake_server.requests) - requests_before == 8 - done_before
+
+
+def test_torn_last_line_and_old_errors_are_redone(
+    fake_server: FakeModelServer, tmp_path: Path
+) -> None:
+    fake_server.script = [Reply(body=completion(EVENTS))]
+    folder = tmp_path / "articles"
+    _articles(folder, 2)
+    out = tmp_path / "out.jsonl"
+    first = newsie.extract(folder / "a00.txt", base_url=fake_server.base_url, cache=False)
+    out.write_text(first.model_dump_json() + "\n"
+                   + '{"source": "x", "error": "E", "message": "m"}\n{"source": "tor')
+    from typer.testing import CliRunner
+
+    from newsie.cli import app
+
+    result = CliRunner().invoke(app, ["extract", str(folder), "--out", str(out), "-q",
+                                      "--base-url", fake_server.base_url])
+    assert result.exit_code == 0, result.output
+    lines = out.read_text().splitlines()
+    assert len(lines) == 2 and len(fake_server.requests) == 2
+
+
+def test_csv_has_one_row_per_event_with_offsets(fake_server: FakeModelServer) -> None:
+    fake_server.script = [Reply(body=completion(EVENTS))]
+    text = "Acme Motors ordered 5 GWh of cells from Borealis Cells."
+    result = newsie.extract(text, base_url=fake_server.base_url)
+    rows = list(csv.DictReader(io.StringIO(to_csv([result]))))
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["type"] == "order" and row["parties"] == "Acme Motors; Borealis Cells"
+    assert row["quantity"] == "5 GWh"
+    assert text[int(row["evidence_start"]):int(row["evidence_end"])] == row["evidence"]
+
+
+def test_dataframe_from_a_result_and_a_batch(fake_server: FakeModelServer) -> None:
+    pytest.importorskip("pandas")
+    fake_server.script = [Reply(body=completion(EVENTS))]
+    text = "Acme Motors ordered 5 GWh of cells from Borealis Cells."
+    result = newsie.extract(text, base_url=fake_server.base_url)
+    frame = result.to_dataframe()
+    assert list(frame["type"]) == ["order"]
+    assert len(newsie.to_dataframe([result, result])) == 2
