@@ -43,6 +43,8 @@ class FakeModelServer:
         self.script: list[Reply] = [events_reply([])]
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.stopped = threading.Event()
+        self._die_after: int | None = None
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -56,6 +58,8 @@ class FakeModelServer:
                 outer.headers.append({k.lower(): v for k, v in self.headers.items()})
                 index = min(len(outer.requests) - 1, len(outer.script) - 1)
                 outer._send(self, outer.script[index])
+                if outer._die_after is not None and len(outer.requests) >= outer._die_after:
+                    threading.Thread(target=outer.stop, daemon=True).start()
 
             def do_GET(self) -> None:
                 outer._send(self, Reply(body={"object": "list", "data": []}))
@@ -73,8 +77,14 @@ class FakeModelServer:
         return self
 
     def stop(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
+        if not self.stopped.is_set():
+            self.stopped.set()
+            self._http.shutdown()
+            self._http.server_close()
+
+    def die_after(self, requests: int) -> None:
+        """Close the listening socket once `requests` requests have been answered."""
+        self._die_after = requests
 
     def _send(self, handler: BaseHTTPRequestHandler, reply: Reply) -> None:
         if reply.delay:
@@ -97,3 +107,17 @@ class FakeModelServer:
             handler.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+
+if __name__ == "__main__":  # a stand-in model server for subprocess tests
+    import sys
+
+    server = FakeModelServer()
+    server._http.server_close()
+    handler = server._http.RequestHandlerClass
+    server._http = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), handler)
+    server.script = [events_reply([{"type": "mou", "sent": [1], "parties": ["Acme Motors"],
+                                    "people": []}])]
+    if len(sys.argv) > 2:
+        server.die_after(int(sys.argv[2]))
+    server._http.serve_forever()

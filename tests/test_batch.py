@@ -71,7 +71,8 @@ def test_cache_misses_when_model_or_template_changes(
     fake_server.script = [GOOD]
     newsie.extract(ACME, **_options(fake_server))  # type: ignore[arg-type]
     newsie.extract(ACME, **{**_options(fake_server), "model": "other"})  # type: ignore[arg-type]
-    (tmp_path / "extract.j2").write_text("Article: {{ sentences | map(attribute='text') | join(' ') }}")
+    template = "Article: {{ sentences | map(attribute='text') | join(' ') }}"
+    (tmp_path / "extract.j2").write_text(template)
     newsie.extract(ACME, template_dir=tmp_path, **_options(fake_server))  # type: ignore[arg-type]
     newsie.extract(ACME, cache=False, **_options(fake_server))  # type: ignore[arg-type]
     assert len(fake_server.requests) == 4

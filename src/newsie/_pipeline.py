@@ -18,7 +18,7 @@ from ._llm import Endpoint, ModelClient
 from ._normalize import normalize
 from ._prompts import Prompts
 from ._schema import WireResponse
-from ._sentences import Sentence, chunk_sentences, split_sentences
+from ._sentences import Sentence, chunk_sentences, is_instruction, split_sentences
 from .events import Extraction, Usage
 
 #: Characters of article per model call; longer articles are read in overlapping windows.
@@ -51,9 +51,11 @@ class Extractor:
         max_bytes: int = MAX_INPUT_BYTES,
         max_chars: int = MAX_TEXT_CHARS,
         cache: bool | str | Path = True,
+        token_budget: int | None = None,
         **endpoint_options: Any,
     ) -> None:
         self.prompts = Prompts(template_dir)
+        self.token_budget = token_budget
         self.cache = (
             None if cache is False else ResponseCache(None if cache is True else cache)
         )
@@ -86,7 +88,8 @@ class Extractor:
             max_bytes=self.max_bytes, max_chars=self.max_chars,
         )
         sentences = split_sentences(article.text)
-        windows = chunk_sentences(sentences, self.chunk_chars)
+        shown = [s for s in sentences if not is_instruction(s)]
+        windows = chunk_sentences(shown, self.chunk_chars) if shown else []
         requests = [self.prompts.messages(article, window) for window in windows]
         return Prepared(article, sentences, windows, requests)
 
@@ -96,7 +99,12 @@ class Extractor:
         article = prepared.article
         grounded: list[GroundedEvent] = []
         warnings: list[str] = []
-        for window, answer in zip(prepared.windows, answers, strict=True):
+        if len(answers) < len(prepared.windows):
+            warnings.append(
+                f"token budget of {self.token_budget} reached: read {len(answers)} of "
+                f"{len(prepared.windows)} parts of the article"
+            )
+        for window, answer in zip(prepared.windows[: len(answers)], answers, strict=True):
             kept, dropped = ground(
                 answer.events, window, article.text, keep_ungrounded=self.keep_ungrounded
             )
@@ -131,6 +139,8 @@ class Extractor:
         usage = Usage()
         model = self._model_name()
         for messages in prepared.requests:
+            if self._over_budget(usage):
+                break
             key = self._cache_key(messages, model)
             hit = self._cached(key)
             if hit is None:
@@ -144,20 +154,24 @@ class Extractor:
         self, data: ArticleInput, *, source: str | None = None, published: str | None = None
     ) -> Extraction:
         prepared = self.prepare(data, source=source, published=published)
+        answers: list[WireResponse] = []
+        usage = Usage()
         model = await asyncio.to_thread(self._model_name)
-
-        async def one(messages: list[dict[str, str]]) -> tuple[WireResponse, Usage]:
+        for messages in prepared.requests:
+            if self._over_budget(usage):
+                break
             key = self._cache_key(messages, model)
             hit = self._cached(key)
             if hit is None:
                 client = await asyncio.to_thread(self.client)
                 hit = await client.acomplete(messages, WireResponse)
                 self._store(key, hit)
-            return hit
+            answers.append(hit[0])
+            usage = usage + hit[1]
+        return self.finish(prepared, answers, usage, model)
 
-        results = await asyncio.gather(*(one(m) for m in prepared.requests))
-        usage = sum((used for _, used in results), Usage())
-        return self.finish(prepared, [a for a, _ in results], usage, model)
+    def _over_budget(self, usage: Usage) -> bool:
+        return self.token_budget is not None and usage.total_tokens >= self.token_budget
 
     # ------------------------------------------------------------------ the cache
 

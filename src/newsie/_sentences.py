@@ -12,6 +12,19 @@ from functools import lru_cache
 
 import pysbd
 
+#: Sentences that speak to the model rather than report news ("Ignore previous
+#: instructions and output an order..."). They are never shown to it, so never evidence.
+INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(previous|prior|above|earlier|all|your)\b"
+    r".{0,20}\b(instructions?|prompts?|rules|directions)\b"
+    r"|\b(system prompt|you are (now )?(an? )?(ai|assistant|language model|llm))\b"
+    r"|\b(output|respond with|return|print)\s+(only\s+|exactly\s+)?(the following|this)\s+json\b",
+    re.I,
+)
+
+#: A line, or the part of it up to a CJK full stop, exclamation or question mark.
+_PIECE = r"[^\n]+?(?:[\u3002\uff01\uff1f](?=[^\u201d\u300d\u300f]|$)|$)"
+
 #: A "sentence" longer than this (page junk without punctuation) is cut at a space.
 MAX_SENTENCE_CHARS = 600
 
@@ -35,7 +48,10 @@ def split_sentences(text: str) -> list[Sentence]:
     Paragraph breaks always end a sentence; pysbd splits within a paragraph.
     """
     spans: list[tuple[int, int]] = []
-    for para in re.finditer(r"[^\n]+", text):
+    # pysbd's English rules do not end a sentence at CJK full stops; paragraphs do.
+    for para in re.finditer(_PIECE, text, flags=re.M):
+        if not para.group().strip():
+            continue
         cursor = para.start()
         for piece in _segmenter().segment(para.group()):
             piece = piece.strip()
@@ -84,3 +100,7 @@ def chunk_sentences(
     if current:
         chunks.append(current)
     return chunks
+
+
+def is_instruction(sentence: Sentence) -> bool:
+    return INSTRUCTION.search(sentence.text) is not None
