@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -41,6 +42,8 @@ def events_reply(events: list[dict[str, Any]]) -> Reply:
 class FakeModelServer:
     def __init__(self) -> None:
         self.script: list[Reply] = [events_reply([])]
+        #: when set, answers every request instead of the script
+        self.responder: Callable[[dict[str, Any]], Reply] | None = None
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.stopped = threading.Event()
@@ -57,7 +60,8 @@ class FakeModelServer:
                 outer.requests.append(json.loads(raw or b"{}"))
                 outer.headers.append({k.lower(): v for k, v in self.headers.items()})
                 index = min(len(outer.requests) - 1, len(outer.script) - 1)
-                outer._send(self, outer.script[index])
+                reply = outer.responder(outer.requests[-1]) if outer.responder else None
+                outer._send(self, reply or outer.script[index])
                 if outer._die_after is not None and len(outer.requests) >= outer._die_after:
                     threading.Thread(target=outer.stop, daemon=True).start()
 

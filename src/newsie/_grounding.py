@@ -30,14 +30,15 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": 
 #: readily labels praise or history as a "meeting" or "mou"; the text must say so.
 TRIGGERS: dict[EventType, re.Pattern[str]] = {
     "visit": re.compile(r"visit|tour|delegation|welcom|host|receiv|inspect|trip|came to|met\b|"
-                        r"meet", re.I),
+                        r"meet|访问|参观|考察|来访|拜访|调研", re.I),
     "mou": re.compile(r"sign|agreement|memorandum|\bmou\b|partnership|joint venture|\bjv\b|"
-                      r"alliance|framework|term sheet|pact|deal|team(ed)? up|partner", re.I),
+                      r"alliance|framework|term sheet|pact|deal|team(ed)? up|partner|"
+                      r"签署|签约|协议|备忘录|合资|战略合作", re.I),
     "order": re.compile(r"order|contract|suppl|purchas|procure|deliver|off-?take|award|deal|"
-                        r"\bbuy|bought|\bsale|\bsell|sold", re.I),
+                        r"\bbuy|bought|\bsale|\bsell|sold|订单|合同|供应|采购|供货", re.I),
     "meeting": re.compile(r"\bmeet|\bmet\b|seminar|conference|forum|talks|summit|symposium|"
                           r"workshop|roundtable|session|discuss|convene|gathering|expo|"
-                          r"exhibition|congress|ceremony", re.I),
+                          r"exhibition|congress|ceremony|会议|会谈|论坛|研讨|座谈|峰会|召开", re.I),
 }
 
 

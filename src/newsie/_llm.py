@@ -36,6 +36,37 @@ T = TypeVar("T", bound=BaseModel)
 # instructor logs every failed attempt at ERROR; we report failures ourselves, once.
 logging.getLogger("instructor").addHandler(logging.NullHandler())
 
+
+class _RedactSecrets(logging.Filter):
+    """Scrubs API keys from records of the HTTP and LLM libraries (servers echo keys)."""
+
+    prefixes = ("instructor", "openai", "httpx", "httpcore", "newsie")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(secret in message for secret in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, "***")
+            record.msg, record.args = message, None
+        return True
+
+    def guard(self, secret: str | None) -> None:
+        """Remember `secret`, and sit on every logger of those libraries made so far."""
+        if secret:
+            self.secrets.add(secret)
+        for name in list(logging.root.manager.loggerDict):
+            if name.startswith(self.prefixes):
+                logger = logging.getLogger(name)
+                if self not in logger.filters:
+                    logger.addFilter(self)
+
+
+_redactor = _RedactSecrets()
+
 DEFAULT_TIMEOUT = 120.0
 
 
@@ -193,6 +224,7 @@ class ModelClient:
             base = self._given if isinstance(self._given, openai.OpenAI) else None
             base = base or openai.OpenAI(**self._openai_kwargs())
             self._sync = instructor.from_openai(base, mode=instructor.Mode.JSON_SCHEMA)
+            _redactor.guard(self.endpoint.api_key)
         return self._sync
 
     def _async_client(self) -> instructor.AsyncInstructor:
@@ -200,6 +232,7 @@ class ModelClient:
             base = self._given if isinstance(self._given, openai.AsyncOpenAI) else None
             base = base or openai.AsyncOpenAI(**self._openai_kwargs())
             self._async = instructor.from_openai(base, mode=instructor.Mode.JSON_SCHEMA)
+            _redactor.guard(self.endpoint.api_key)
         return self._async
 
     def request(
@@ -226,8 +259,10 @@ class ModelClient:
         meter = _UsageMeter()
         kwargs = self.request(messages, response_model, meter)
         retrying = Retrying(**_retry_policy(self.endpoint))
+        create = self._sync_client().create
+        _redactor.guard(self.endpoint.api_key)  # loggers that instructor made lazily
         try:
-            result: T = retrying(self._sync_client().create, **kwargs)
+            result: T = retrying(create, **kwargs)
         except Exception as exc:
             raise self._fail(exc, retrying.statistics) from None
         return result, meter.usage
@@ -238,8 +273,10 @@ class ModelClient:
         meter = _UsageMeter()
         kwargs = self.request(messages, response_model, meter)
         retrying = AsyncRetrying(**_retry_policy(self.endpoint))
+        create = self._async_client().create
+        _redactor.guard(self.endpoint.api_key)
         try:
-            result: T = await retrying(self._async_client().create, **kwargs)
+            result: T = await retrying(create, **kwargs)
         except Exception as exc:
             raise self._fail(exc, retrying.statistics) from None
         return result, meter.usage
