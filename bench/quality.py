@@ -72,14 +72,16 @@ def gold_floor(base_url: str, text: str, events: list[dict[str, Any]]) -> int:
     return tokens(base_url, text) + tokens(base_url, json.dumps(compact, ensure_ascii=False))
 
 
-def run(dataset: Path, limit: int | None, baseline: bool) -> str:
+def run(dataset: Path, limit: int | None, baseline: bool, template_dir: Path | None) -> str:
     gold_path = dataset / "gold.jsonl"
     gold = _eval.read_gold(gold_path)
     ids = list(gold)[:limit] if limit else list(gold)
     truth = {k: _eval.from_gold(gold[k]) for k in ids}
     server = _local.ensure_server()
+    # no cache: every article is read by the model, as on first sight
     extractor = newsie.Extractor(base_url=server.base_url, model=_local.MODEL_NAME,
-                                 json_object_schema=True)
+                                 json_object_schema=True, cache=False,
+                                 template_dir=template_dir)
     naive = ModelClient(Endpoint(base_url=server.base_url, model=_local.MODEL_NAME,
                                  json_object_schema=True, max_tokens=1024))
 
@@ -138,7 +140,8 @@ def report(dataset: Path, rows: dict[str, dict[str, Any]], score: newsie.Score,
     lines = [
         f"# Quality benchmark: {dataset.name} ({date.today().isoformat()})",
         "",
-        f"Command: `python bench/quality.py {dataset}` · model: {_local.MODEL_NAME} "
+        f"Command: `python bench/quality.py {' '.join(sys.argv[1:])}` · model: "
+        f"{_local.MODEL_NAME} "
         f"(embedded llama.cpp, CPU) · articles: {len(rows)}",
         "",
         "| system | micro-F1 | P | R | visit F1 | mou F1 | order F1 | meeting F1 | date agr. "
@@ -181,10 +184,13 @@ def main() -> None:
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--limit", type=int)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--template-dir", type=Path, help="Try other prompt templates.")
+    parser.add_argument("--tag", default="", help="Suffix for the result file name.")
     args = parser.parse_args()
-    text = run(args.dataset.resolve(), args.limit, not args.no_baseline)
+    text = run(args.dataset.resolve(), args.limit, not args.no_baseline, args.template_dir)
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"quality-{date.today().isoformat()}-{args.dataset.resolve().name}.md"
+    name = args.dataset.resolve().name + (f"-{args.tag}" if args.tag else "")
+    out = RESULTS / f"quality-{date.today().isoformat()}-{name}.md"
     out.write_text(text, encoding="utf-8")
     print(text)
     print(f"written to {out}", file=sys.stderr)

@@ -136,3 +136,27 @@ def test_party_strings_are_cleaned(raw: str, clean: str) -> None:
     from newsie._normalize import clean_party
 
     assert clean_party(raw) == clean
+
+
+@pytest.mark.parametrize(
+    ("parties", "evidence", "expected"),
+    [(["LEAD", "ABF"], "LEAD will provide ABF with a production line", ["ABF", "LEAD"]),
+     (["LEAD", "ABF"], "ABF ordered 20 GWh of lines from LEAD", ["ABF", "LEAD"]),
+     (["Acme", "Beta"], "Beta won a contract from Acme", ["Acme", "Beta"]),
+     (["ABF", "LEAD"], "LEAD received orders from ABF", ["ABF", "LEAD"]),
+     (["Acme", "Beta"], "Acme and Beta are partners", ["Acme", "Beta"])],
+)
+def test_order_roles_follow_the_verb(parties: list[str], evidence: str,
+                                     expected: list[str]) -> None:
+    from newsie._normalize import order_roles
+
+    assert order_roles(parties, evidence) == expected
+
+
+@pytest.mark.parametrize("name", ["Party Committee and managing director", "subsidiaries",
+                                  "marketing and R&D teams"])
+def test_roles_and_groups_are_not_organizations(name: str) -> None:
+    from newsie._normalize import is_organization
+
+    assert not is_organization(name)
+    assert is_organization("Lishen Battery")

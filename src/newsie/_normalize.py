@@ -285,7 +285,10 @@ def normalize(events: Sequence[GroundedEvent], text: str, published: str | None)
     people = {split_person(p).name for ev in events for p in ev.people}
     for ev in events:
         cleaned = (clean_party(p) for p in ev.parties)
-        ev.parties = list(dict.fromkeys(p for p in cleaned if p not in people))
+        ev.parties = list(dict.fromkeys(
+            p for p in cleaned if p not in people and is_organization(p)))
+        if ev.type == "order":
+            ev.parties = order_roles(ev.parties, " ".join(s.text for s in ev.evidence))
     orgs = Organizations(text, [p for ev in events for p in ev.parties])
     return [_build(ev, orgs, published) for ev in _merge(events, orgs)]
 
@@ -297,6 +300,44 @@ def clean_party(raw: str) -> str:
     if person and org[:1].isupper() and split_person(person).title:
         return org.removeprefix("the ").strip()
     return name
+
+
+_NOT_AN_ORG = re.compile(
+    r"\b(director|president|secretary|chairman|chairwoman|manager|officer|ceo|cfo|"
+    r"employees|staff|teams?|offices|subsidiaries|delegation)\b", re.I)
+
+
+def is_organization(name: str) -> bool:
+    """Grounded is not enough: 'managing director' or 'subsidiaries' is in the text too."""
+    return bool(name) and not name[0].islower() and not _NOT_AN_ORG.search(name)
+
+
+_WINS = re.compile(r"\b(won|wins?|receiv\w*|secur\w*|clinch\w*|bag\w*|land\w*)\b", re.I)
+_BUYS = re.compile(r"\b(order|purchas|bought|buy|procur|sourc)\w*\b.*\bfrom\b", re.I)
+_SUPPLIES = re.compile(r"\b(provid|suppl|deliver|sell|sold|ship)\w*", re.I)
+
+
+def order_roles(parties: list[str], evidence: str) -> list[str]:
+    """Buyer first: the model's order is a guess, the sentence's verb is not.
+
+    'LEAD will provide ABF with ...' makes LEAD the supplier; 'ABF ordered ... from LEAD'
+    makes ABF the buyer.
+    """
+    if len(parties) < 2:
+        return parties
+    a, b = parties[0], parties[1]
+    ia, ib = evidence.find(a), evidence.find(b)
+    if ia < 0 or ib < 0:
+        return parties
+    first, second = (a, b) if ia < ib else (b, a)
+    between = evidence[min(ia, ib): max(ia + len(a), ib + len(b))]
+    if _WINS.search(between) or (not _BUYS.search(between) and _SUPPLIES.search(between)):
+        buyer, supplier = second, first
+    elif _BUYS.search(between):
+        buyer, supplier = first, second
+    else:
+        return parties
+    return [buyer, supplier, *parties[2:]]
 
 
 def _build(ev: GroundedEvent, orgs: Organizations, published: str | None) -> Event:
