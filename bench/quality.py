@@ -63,7 +63,7 @@ def tokens(base_url: str, text: str) -> int:
         root + "/extras/tokenize", data=json.dumps({"input": text}).encode(),
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=60) as response:
+    with urllib.request.urlopen(request, timeout=600) as response:
         return len(json.loads(response.read())["tokens"])
 
 
@@ -81,9 +81,10 @@ def run(dataset: Path, limit: int | None, baseline: bool, template_dir: Path | N
     # no cache: every article is read by the model, as on first sight
     extractor = newsie.Extractor(base_url=server.base_url, model=_local.MODEL_NAME,
                                  json_object_schema=True, cache=False,
-                                 template_dir=template_dir)
+                                 template_dir=template_dir, timeout=_local.REQUEST_TIMEOUT)
     naive = ModelClient(Endpoint(base_url=server.base_url, model=_local.MODEL_NAME,
-                                 json_object_schema=True, max_tokens=1024))
+                                 json_object_schema=True, max_tokens=1024,
+                                 timeout=_local.REQUEST_TIMEOUT))
 
     rows: dict[str, dict[str, Any]] = {}
     predicted: dict[str, list[_eval.Simple]] = {}

@@ -122,6 +122,8 @@ if __name__ == "__main__":  # a stand-in model server for subprocess tests
     server._http = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), handler)
     server.script = [events_reply([{"type": "mou", "sent": [1], "parties": ["Acme Motors"],
                                     "people": []}])]
-    if len(sys.argv) > 2:
+    if len(sys.argv) > 2 and int(sys.argv[2]):
         server.die_after(int(sys.argv[2]))
+    if len(sys.argv) > 3:
+        server.script[0].delay = float(sys.argv[3])
     server._http.serve_forever()

@@ -83,3 +83,13 @@ def test_events_whose_evidence_never_states_the_type_are_dropped() -> None:
                                      "people": []})
     kept, dropped = ground([wire], sentences, text, keep_ungrounded=False)
     assert kept == [] and "never states a mou" in dropped[0]
+
+
+def test_the_type_the_evidence_states_wins() -> None:
+    text = "The China-Japan Clean Energy Symposium was held online by JST."
+    sentences = split_sentences(text)
+    wire = WireEvent.model_validate({"type": "mou", "sent": [1], "parties": ["JST"],
+                                     "people": []})
+    [kept], _ = ground([wire], sentences, text, keep_ungrounded=False)
+    assert kept.type == "meeting"
+    assert any("evidence states a meeting" in w for w in kept.warnings)

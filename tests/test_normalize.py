@@ -130,7 +130,10 @@ def test_non_dates_are_dropped_with_a_warning() -> None:
 @pytest.mark.parametrize(
     ("raw", "clean"),
     [("Lead Intelligent Equipment (LEAD)", "Lead Intelligent Equipment"),
-     ("Vice President Kwon Young-soo of LGES", "LGES"), ("Huayou", "Huayou")],
+     ("Vice President Kwon Young-soo of LGES", "LGES"), ("Huayou", "Huayou"),
+     ("Korea Battery Industry Association Chairman Jeon Young-hyun,",
+      "Korea Battery Industry Association"),
+     ("Samsung SDI Co., Ltd.", "Samsung SDI Co., Ltd.")],
 )
 def test_party_strings_are_cleaned(raw: str, clean: str) -> None:
     from newsie._normalize import clean_party
@@ -160,3 +163,21 @@ def test_roles_and_groups_are_not_organizations(name: str) -> None:
 
     assert not is_organization(name)
     assert is_organization("Lishen Battery")
+
+
+def test_talks_during_a_visit_are_part_of_the_visit() -> None:
+    text = "LGES visited Huayou. LGES and Huayou held talks. Huayou met Tesla."
+    events = normalize(
+        [_event("visit", (0, 20), ["LGES", "Huayou"]),
+         _event("meeting", (21, 48), ["Huayou", "LGES"]),
+         _event("meeting", (49, 66), ["Huayou", "Tesla"])],
+        text, None,
+    )
+    assert [e.type for e in events] == ["visit", "meeting"]
+    assert len(events[0].evidence) == 2
+
+
+def test_events_whose_parties_are_all_people_are_dropped() -> None:
+    text = "Minister Lee Chang-yang met Chairman Jeon."
+    events = normalize([_event("meeting", (0, 42), ["Minister Lee Chang-yang"])], text, None)
+    assert events == []

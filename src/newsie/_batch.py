@@ -45,24 +45,23 @@ def source_of(item: ArticleInput) -> str:
     return "<text>"
 
 
+def failure(item: ArticleInput, exc: Exception) -> Failure:
+    message = str(exc) if isinstance(exc, NewsieError) else f"unexpected error: {exc}"
+    return Failure(source=source_of(item), error=type(exc).__name__, message=message)
+
+
 def extract_one(extractor: Extractor, item: ArticleInput) -> Extraction | Failure:
     try:
         return extractor.extract(item)
-    except NewsieError as exc:
-        return Failure(source=source_of(item), error=type(exc).__name__, message=str(exc))
-    except Exception as exc:  # a bug must not sink the rest of the batch
-        return Failure(source=source_of(item), error=type(exc).__name__,
-                       message=f"unexpected error: {exc}")
+    except Exception as exc:  # a bug must not sink the rest of the batch either
+        return failure(item, exc)
 
 
 async def aextract_one(extractor: Extractor, item: ArticleInput) -> Extraction | Failure:
     try:
         return await extractor.aextract(item)
-    except NewsieError as exc:
-        return Failure(source=source_of(item), error=type(exc).__name__, message=str(exc))
     except Exception as exc:
-        return Failure(source=source_of(item), error=type(exc).__name__,
-                       message=f"unexpected error: {exc}")
+        return failure(item, exc)
 
 
 def run_many(

@@ -46,6 +46,18 @@ def supported(kind: EventType, evidence: list[Span]) -> bool:
     return any(TRIGGERS[kind].search(span.text) for span in evidence)
 
 
+def evidence_type(kind: EventType, evidence: list[Span]) -> EventType | None:
+    """The type the evidence states: the model's, or the only other one it names.
+
+    A small model often calls a symposium an "mou" or a forum a "visit"; when the cited
+    sentences name exactly one type, that type wins; when they name none, nothing does.
+    """
+    if supported(kind, evidence):
+        return kind
+    named = [t for t in TRIGGERS if t != kind and supported(t, evidence)]
+    return named[0] if len(named) == 1 else None
+
+
 @dataclass
 class GroundedEvent:
     """A model event whose every remaining value is backed by the article."""
@@ -176,10 +188,14 @@ def ground(
     dropped: list[str] = []
     for wire in events:
         g = ground_event(wire, sentences, text)
+        stated = evidence_type(g.type, g.evidence) if g.grounded else None
+        if stated is not None and stated != g.type:
+            g.warnings.append(f"the model said {g.type}; the evidence states a {stated}")
+            g.type = stated
         reason = (
             "no evidence in the text" if not g.grounded
             else "no party found in the text" if not g.parties
-            else f"its evidence never states a {g.type}" if not supported(g.type, g.evidence)
+            else f"its evidence never states a {g.type}" if stated is None
             else None
         )
         if reason:

@@ -37,6 +37,8 @@ MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046
 MODEL_PARTS = 22
 CONTEXT_TOKENS = 4096
 STARTUP_TIMEOUT = 180.0
+#: A CPU that is busy with something else can take minutes over one long article.
+REQUEST_TIMEOUT = 600.0
 
 
 def cache_dir() -> Path:
@@ -216,27 +218,34 @@ def _wait_ready(server: LocalServer) -> bool:
 
 
 _lock = threading.Lock()
-_server: LocalServer | None = None
-_restarts = 0
+#: slot -> its server. llama-cpp-python serves one request at a time, so parallel "slots"
+#: are separate servers over the same memory-mapped model file (weights are shared by the
+#: page cache), each given its share of the CPU cores.
+_servers: dict[int, LocalServer] = {}
+_restarts: dict[int, int] = {}
 
 
-def ensure_server() -> LocalServer:
-    """The process-wide server, started on first use; a crashed one is restarted once."""
-    global _server, _restarts
+def ensure_server(slot: int = 0, slots: int = 1) -> LocalServer:
+    """The process-wide server for `slot`, started on first use.
+
+    A server that crashed is restarted once; a second crash is reported.
+    """
     with _lock:
-        if _server is not None and _server.alive():
-            return _server
-        if _server is not None:
-            if _restarts >= 1:
+        server = _servers.get(slot)
+        if server is not None and server.alive():
+            return server
+        if server is not None:
+            if _restarts.get(slot, 0) >= 1:
                 raise LocalModelError(
                     "the embedded model server crashed again after a restart:\n"
-                    + _server.log_tail()
+                    + server.log_tail()
                 )
-            _restarts += 1
+            _restarts[slot] = _restarts.get(slot, 0) + 1
             log.warning("embedded model server died; restarting it once")
-        _server = start_server(model_path())
+        threads = max(1, (os.cpu_count() or 1) // max(1, slots))
+        _servers[slot] = start_server(model_path(), threads=threads)
         _stop_on_sigterm()
-        return _server
+        return _servers[slot]
 
 
 def _stop_on_sigterm() -> None:
@@ -255,11 +264,11 @@ def _stop_on_sigterm() -> None:
 
 
 def shutdown() -> None:
-    global _server
     with _lock:
-        if _server is not None:
-            _server.stop()
-            _server = None
+        for server in _servers.values():
+            server.stop()
+        _servers.clear()
+        _restarts.clear()
 
 
 atexit.register(shutdown)

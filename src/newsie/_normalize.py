@@ -251,21 +251,30 @@ _ROLES = {"visit": ("visitor", "host"), "order": ("buyer", "supplier"),
 
 
 def _merge(events: Sequence[GroundedEvent], orgs: Organizations) -> list[GroundedEvent]:
-    """One event per occurrence: same type, and shared evidence or the same parties."""
+    """One event per occurrence.
+
+    Same type with shared evidence or the same parties is one event; and talks held during
+    a visit, between the visit's own parties, are part of the visit, not a meeting.
+    """
     merged: list[GroundedEvent] = []
-    for ev in events:
+    visits = [ev for ev in events if ev.type == "visit"]
+    for ev in sorted(events, key=lambda e: e.type != "visit"):
         keys = {orgs.party(p).name for p in ev.parties}
         spans = {(s.start, s.end) for s in ev.evidence}
         for other in merged:
-            if other.type != ev.type:
-                continue
             other_keys = {orgs.party(p).name for p in other.parties}
-            same_parties = bool(keys) and keys == other_keys
-            if same_parties or spans & {(s.start, s.end) for s in other.evidence}:
+            if other.type == ev.type:
+                same = (bool(keys) and keys == other_keys) or bool(
+                    spans & {(s.start, s.end) for s in other.evidence})
+            else:
+                same = (ev.type == "meeting" and other in visits and bool(keys)
+                        and keys <= other_keys)
+            if same:
                 _absorb(other, ev)
                 break
         else:
             merged.append(ev)
+    merged.sort(key=lambda e: e.evidence[0].start if e.evidence else 0)
     return merged
 
 
@@ -289,27 +298,41 @@ def normalize(events: Sequence[GroundedEvent], text: str, published: str | None)
             p for p in cleaned if p not in people and is_organization(p)))
         if ev.type == "order":
             ev.parties = order_roles(ev.parties, " ".join(s.text for s in ev.evidence))
+    # an event needs an organization: one whose "parties" were all people is dropped
+    events = [ev for ev in events if ev.parties or not ev.grounded]
     orgs = Organizations(text, [p for ev in events for p in ev.parties])
     return [_build(ev, orgs, published) for ev in _merge(events, orgs)]
 
 
+_TITLE_INSIDE = re.compile(rf"^(?P<org>[A-Z][\w&.,'\- ]+?)\s+{_TITLE_WORDS}\s+[A-Z]")
+
+
 def clean_party(raw: str) -> str:
-    """'Lead Intelligent Equipment (LEAD)' -> the name; 'Vice President Kim of LGES' -> LGES."""
-    name = re.sub(r"\s*\([^)]*\)\s*$", "", raw).strip() or raw
+    """The organization in what the model called a party.
+
+    'Lead Intelligent Equipment (LEAD)' gives the name; 'Vice President Kim of LGES' and
+    'Korea Battery Industry Association Chairman Jeon' give the organization.
+    """
+    name = re.sub(r"\s*\([^)]*\)\s*$", "", raw).strip(" ,;") or raw
     person, _, org = name.rpartition(" of ")
-    if person and org[:1].isupper() and split_person(person).title:
+    if person and org[:1].isupper() and _TITLE_PREFIX.match(person):
         return org.removeprefix("the ").strip()
+    inside = _TITLE_INSIDE.match(name)
+    if inside and not re.fullmatch(_TITLE_WORDS, inside.group("org")):
+        return inside.group("org").strip(" ,")
     return name
 
 
 _NOT_AN_ORG = re.compile(
     r"\b(director|president|secretary|chairman|chairwoman|manager|officer|ceo|cfo|"
-    r"employees|staff|teams?|offices|subsidiaries|delegation)\b", re.I)
+    r"commissioner|leaders?|including|employees|staff|teams?|offices|subsidiaries|"
+    r"delegation)\b", re.I)
 
 
 def is_organization(name: str) -> bool:
     """Grounded is not enough: 'managing director' or 'subsidiaries' is in the text too."""
-    return bool(name) and not name[0].islower() and not _NOT_AN_ORG.search(name)
+    return (bool(name) and not name[0].islower() and not _NOT_AN_ORG.search(name)
+            and not _TITLE_PREFIX.match(name))
 
 
 _WINS = re.compile(r"\b(won|wins?|receiv\w*|secur\w*|clinch\w*|bag\w*|land\w*)\b", re.I)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -52,6 +53,7 @@ class Extractor:
         max_chars: int = MAX_TEXT_CHARS,
         cache: bool | str | Path = True,
         token_budget: int | None = None,
+        local_slots: int = 1,
         **endpoint_options: Any,
     ) -> None:
         self.prompts = Prompts(template_dir)
@@ -76,7 +78,9 @@ class Extractor:
             if endpoint_or_none is not None:
                 self._client = ModelClient(endpoint_or_none)
         self._local_options = endpoint_options
-        self._local_client: ModelClient | None = None
+        self._local_slots = max(1, local_slots)
+        self._local_clients: dict[str, ModelClient] = {}
+        self._turn = itertools.count()
 
     # ------------------------------------------------------------------ the steps
 
@@ -122,14 +126,16 @@ class Extractor:
         """The configured server, or the embedded one (started, or restarted, on demand)."""
         if self._client is not None:
             return self._client
-        server = _local.ensure_server()
-        if self._local_client is None or self._local_client.endpoint.base_url != server.base_url:
+        slot = next(self._turn) % self._local_slots  # round robin over the parallel slots
+        server = _local.ensure_server(slot, self._local_slots)
+        client = self._local_clients.get(server.base_url)
+        if client is None:
+            options = {"timeout": _local.REQUEST_TIMEOUT, **self._local_options}
             endpoint = Endpoint(
-                base_url=server.base_url, model=server.model, json_object_schema=True,
-                **self._local_options,
+                base_url=server.base_url, model=server.model, json_object_schema=True, **options
             )
-            self._local_client = ModelClient(endpoint)
-        return self._local_client
+            client = self._local_clients[server.base_url] = ModelClient(endpoint)
+        return client
 
     def extract(
         self, data: ArticleInput, *, source: str | None = None, published: str | None = None

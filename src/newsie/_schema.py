@@ -12,20 +12,21 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from .events import EventType
 
-Short = Annotated[str, StringConstraints(max_length=80)]
-Tiny = Annotated[str, StringConstraints(max_length=40)]
+Name = Annotated[str, StringConstraints(max_length=60)]
+Phrase = Annotated[str, StringConstraints(max_length=50)]
+Tiny = Annotated[str, StringConstraints(max_length=30)]
 
 
 class WireEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     type: EventType
-    sent: list[Annotated[int, Field(ge=1)]] = Field(max_length=4)
-    parties: list[Short] = Field(max_length=4)
-    people: list[Short] = Field(max_length=6)
+    sent: list[Annotated[int, Field(ge=1)]] = Field(max_length=3)
+    parties: list[Name] = Field(max_length=3)
+    people: list[Name] = Field(max_length=3)
     date: Tiny | None = None
-    location: Short | None = None
-    subject: Short | None = None
+    location: Phrase | None = None
+    subject: Phrase | None = None
     quantity: Tiny | None = None
     value: Tiny | None = None
 
@@ -33,7 +34,7 @@ class WireEvent(BaseModel):
 class WireResponse(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    events: list[WireEvent] = Field(max_length=8)
+    events: list[WireEvent] = Field(max_length=6)
 
 
 def grammar_schema() -> dict[str, Any]:
