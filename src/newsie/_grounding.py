@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from rapidfuzz import fuzz
 
@@ -34,7 +35,7 @@ TRIGGERS: dict[EventType, re.Pattern[str]] = {
     "mou": re.compile(r"sign|agreement|memorandum|\bmou\b|partnership|joint venture|\bjv\b|"
                       r"alliance|framework|term sheet|pact|deal|team(ed)? up|partner|"
                       r"签署|签约|协议|备忘录|合资|战略合作", re.I),
-    "order": re.compile(r"order|contract|suppl|purchas|procure|deliver|off-?take|award|deal|"
+    "order": re.compile(r"order|contract|suppl|provid|purchas|procure|deliver|off-?take|award|deal|"
                         r"\bbuy|bought|\bsale|\bsell|sold|订单|合同|供应|采购|供货", re.I),
     "meeting": re.compile(r"\bmeet|\bmet\b|seminar|conference|forum|talks|summit|symposium|"
                           r"workshop|roundtable|session|discuss|convene|gathering|expo|"
@@ -180,6 +181,13 @@ def _keep_plain(value: str | None) -> str | None:
     return value.strip() or None if value else None
 
 
+def _with_next(evidence: list[Span], sentences: Sequence[Sentence]) -> list[Span]:
+    """The cited sentences and the one after each: the deal is often told in two."""
+    starts = {s.start for s in evidence}
+    following = [b for a, b in pairwise(sentences) if a.start in starts]
+    return evidence + [Span(start=s.start, end=s.end, text=s.text) for s in following]
+
+
 def ground(
     events: Sequence[WireEvent], sentences: Sequence[Sentence], text: str, *, keep_ungrounded: bool
 ) -> tuple[list[GroundedEvent], list[str]]:
@@ -188,7 +196,7 @@ def ground(
     dropped: list[str] = []
     for wire in events:
         g = ground_event(wire, sentences, text)
-        stated = evidence_type(g.type, g.evidence) if g.grounded else None
+        stated = evidence_type(g.type, _with_next(g.evidence, sentences)) if g.grounded else None
         if stated is not None and stated != g.type:
             g.warnings.append(f"the model said {g.type}; the evidence states a {stated}")
             g.type = stated
