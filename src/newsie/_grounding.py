@@ -178,7 +178,7 @@ def ground_event(event: WireEvent, sentences: Sequence[Sentence], text: str) -> 
 
 def _keep_plain(value: str | None) -> str | None:
     """Dates are checked by the date parser, which knows 'Release time' is not one."""
-    return value.strip() or None if value else None
+    return (value.strip() or None) if value else None
 
 
 def _with_next(evidence: list[Span], sentences: Sequence[Sentence]) -> list[Span]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -286,5 +285,3 @@ class ModelClient:
             return exc
         return translate_error(exc, self.endpoint, int(stats.get("attempt_number", 1)))
 
-
-Factory = Callable[[], ModelClient]

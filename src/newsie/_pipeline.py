@@ -28,10 +28,9 @@ CHUNK_CHARS = 6000
 
 @dataclass(frozen=True)
 class Prepared:
-    """An article ready for the model: its sentences and one message list per window."""
+    """An article ready for the model: its windows of sentences, one message list each."""
 
     article: Article
-    sentences: list[Sentence]
     windows: list[list[Sentence]]
     requests: list[list[dict[str, str]]]
 
@@ -95,7 +94,7 @@ class Extractor:
         shown = [s for s in sentences if not is_instruction(s)]
         windows = chunk_sentences(shown, self.chunk_chars) if shown else []
         requests = [self.prompts.messages(article, window) for window in windows]
-        return Prepared(article, sentences, windows, requests)
+        return Prepared(article, windows, requests)
 
     def finish(
         self, prepared: Prepared, answers: list[WireResponse], usage: Usage, model: str
@@ -159,6 +158,8 @@ class Extractor:
     async def aextract(
         self, data: ArticleInput, *, source: str | None = None, published: str | None = None
     ) -> Extraction:
+        # The twin of `extract`, not a wrapper: `extract` must also work where an event loop
+        # is already running (notebooks), so neither can be built on the other.
         prepared = self.prepare(data, source=source, published=published)
         answers: list[WireResponse] = []
         usage = Usage()
