@@ -60,7 +60,7 @@ def tokens(base_url: str, text: str) -> int:
     """Token count from the serving model's own tokenizer."""
     root = base_url.removesuffix("/v1")
     request = urllib.request.Request(
-        root + "/extras/tokenize", data=json.dumps({"input": text}).encode(),
+        root + "/tokenize", data=json.dumps({"content": text}).encode(),
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=600) as response:
@@ -80,11 +80,10 @@ def run(dataset: Path, limit: int | None, baseline: bool, template_dir: Path | N
     server = _local.ensure_server()
     # no cache: every article is read by the model, as on first sight
     extractor = newsie.Extractor(base_url=server.base_url, model=_local.MODEL_NAME,
-                                 json_object_schema=True, cache=False,
-                                 template_dir=template_dir, timeout=_local.REQUEST_TIMEOUT)
+                                 cache=False, template_dir=template_dir,
+                                 timeout=_local.REQUEST_TIMEOUT)
     naive = ModelClient(Endpoint(base_url=server.base_url, model=_local.MODEL_NAME,
-                                 json_object_schema=True, max_tokens=1024,
-                                 timeout=_local.REQUEST_TIMEOUT))
+                                 max_tokens=1024, timeout=_local.REQUEST_TIMEOUT))
 
     rows: dict[str, dict[str, Any]] = {}
     predicted: dict[str, list[_eval.Simple]] = {}

@@ -16,8 +16,8 @@ from fakeserver import FakeModelServer, Reply, completion
 from newsie._export import to_csv
 
 ROOT = Path(__file__).resolve().parents[1]
-EVENTS = ('{"events":[{"type":"order","sent":[1],"parties":["Acme Motors","Borealis Cells"],'
-          '"people":[],"quantity":"5 GWh"}]}')
+EVENTS = ('{"events":[{"type":"order","sent":[1],"buyer":"Acme Motors",'
+          '"supplier":"Borealis Cells","people":[],"quantity":"5 GWh"}]}')
 
 
 def _articles(folder: Path, n: int) -> None:

@@ -33,11 +33,19 @@ def test_success_sends_the_schema_and_counts_tokens(fake_server: FakeModelServer
     assert fake_server.headers[0]["authorization"] == f"Bearer {KEY}"
 
 
-def test_local_style_servers_get_json_object_with_schema(fake_server: FakeModelServer) -> None:
-    fake_server.script = [GOOD]
-    _extract(fake_server, json_object_schema=True)
-    fmt = fake_server.requests[0]["response_format"]
-    assert fmt["type"] == "json_object" and "events" in fmt["schema"]["properties"]
+def test_prompt_cache_hits_are_counted(fake_server: FakeModelServer) -> None:
+    body = completion(json.dumps({"events": []}))
+    body["usage"]["prompt_tokens_details"] = {"cached_tokens": 42}
+    fake_server.script = [Reply(body=body)]
+    assert _extract(fake_server).usage.cached_prompt_tokens == 42
+
+
+def test_embedded_engine_failures_are_local_model_errors(fake_server: FakeModelServer) -> None:
+    fake_server.script = [Reply(delay=3, body=completion("{}"))]
+    started = time.monotonic()
+    with pytest.raises(newsie.LocalModelError, match=r"embedded engine.*timed out"):
+        _extract(fake_server, embedded=True, timeout=0.5, max_attempts=2)
+    assert time.monotonic() - started < 8
 
 
 def test_500_then_success_is_retried(fake_server: FakeModelServer) -> None:

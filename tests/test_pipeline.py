@@ -35,27 +35,49 @@ def test_every_event_is_grounded_in_the_article(seed: Path, model_endpoint: dict
             assert party.name in result.text or any(a in result.text for a in party.aliases)
 
 
+def _is(name: str | None, *keys: str) -> bool:
+    return name is not None and org_key(name) in keys
+
+
 @pytest.mark.vcr
-def test_seed_002_order_of_20_gwh_between_lead_and_abf(model_endpoint: dict[str, Any]) -> None:
+def test_seed_002_order_abf_buys_20_gwh_from_lead(model_endpoint: dict[str, Any]) -> None:
     result = newsie.extract(SEEDS[2], **model_endpoint)
     orders = _by_type(result, "order")
-    assert orders, result.events
-    order = orders[0]
+    assert len(orders) == 1, result.events
+    [order] = orders
     assert order.quantity is not None
     assert (order.quantity.value, order.quantity.unit) == (20, "GWh")
-    names = _names(order)
-    assert "lead intelligent equipment" in names or "lead" in names
-    assert "american battery factory" in names or "abf" in names
+    assert _is(order.buyer, "american battery factory", "abf"), order
+    assert _is(order.supplier, "lead intelligent equipment", "lead"), order
 
 
 @pytest.mark.vcr
-def test_seed_000_visit_by_lges_to_huayou(model_endpoint: dict[str, Any]) -> None:
+def test_seed_000_visit_by_lges_to_huayou_and_no_mou(model_endpoint: dict[str, Any]) -> None:
     result = newsie.extract(SEEDS[0], **model_endpoint)
     visits = _by_type(result, "visit")
     assert visits, result.events
-    names = _names(visits[0])
-    assert "lges" in names
-    assert any("huayou" in n for n in names)
+    assert _is(visits[0].visitor, "lges", "lg energy solution"), visits[0]
+    assert visits[0].host is not None and "huayou" in org_key(visits[0].host)
+    assert not _by_type(result, "mou"), result.events
+
+
+@pytest.mark.vcr
+def test_seed_004_the_outlet_never_buys_or_signs(model_endpoint: dict[str, Any]) -> None:
+    result = newsie.extract(SEEDS[4], **model_endpoint)
+    for ev in result.events:
+        if ev.type in ("order", "mou"):
+            assert all("battery news" not in org_key(n) for n in _names(ev)), ev
+
+
+@pytest.mark.vcr
+def test_seed_001_no_party_is_a_person_or_a_title(model_endpoint: dict[str, Any]) -> None:
+    result = newsie.extract(SEEDS[1], **model_endpoint)
+    people = {"chen hongliang", "chen meifa", "zhang jianhong"}
+    titles = {"managing", "managing director", "president", "assistant", "chairman"}
+    assert result.events
+    for ev in result.events:
+        assert not _names(ev) & (people | titles), ev
+        assert any("huayou" in n for n in _names(ev)) or any("sos" in n for n in _names(ev))
 
 
 @pytest.mark.vcr
@@ -71,6 +93,7 @@ def test_async_extract_finds_the_order(model_endpoint: dict[str, Any]) -> None:
     result = asyncio.run(newsie.aextract(SEEDS[2], cache=False, **model_endpoint))
     orders = _by_type(result, "order")
     assert orders and orders[0].quantity is not None and orders[0].quantity.value == 20
+    assert _is(orders[0].buyer, "american battery factory", "abf")
     assert result.usage.requests == 1 and result.usage.cached == 0
 
 

@@ -7,11 +7,27 @@ import pytest
 from newsie import Article, TemplateError
 from newsie._prompts import Prompts, default_prompt_dir
 from newsie._sentences import split_sentences
+from newsie._types import BUILTIN
 
 
 def _messages(text: str, prompts: Prompts | None = None) -> list[dict[str, str]]:
     article = Article(text=text, source="t")
-    return (prompts or Prompts()).messages(article, split_sentences(text))
+    return (prompts or Prompts()).messages(article, split_sentences(text), BUILTIN)
+
+
+def test_what_every_article_shares_comes_first() -> None:
+    """The server's prompt cache serves a shared prefix: instructions and examples."""
+    one, two = _messages("Acme met Beta."), _messages("Gamma bought cells from Delta.")
+    assert one[0] == two[0]
+    assert one[0]["role"] == "system" and "Acme" not in one[0]["content"]
+    assert one[1]["content"].endswith("[1] Acme met Beta.")
+
+
+def test_every_type_is_defined_with_its_roles() -> None:
+    system = _messages("Acme met Beta.")[0]["content"]
+    for spec in BUILTIN:
+        assert f"- {spec.name}: {spec.definition}" in system
+        assert all(role in system for role in spec.roles)
 
 
 def test_sentences_are_numbered_in_the_prompt() -> None:

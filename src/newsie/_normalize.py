@@ -8,9 +8,11 @@ from datetime import date, datetime
 from typing import Any
 
 import dateparser
+from nameparser import HumanName
 
 from ._grounding import GroundedEvent
-from .events import Event, Meeting, Money, MoU, Order, Party, Person, Quantity, Visit
+from ._nlp import ORG_LABELS, Analysis
+from .events import Money, Party, Person, Quantity, Span, _Event
 
 # --------------------------------------------------------------------------- dates
 
@@ -131,39 +133,49 @@ def parse_money(text: str | None) -> Money | None:
 
 # ------------------------------------------------------------------------- people
 
-_TITLE_WORDS = (
-    r"(?:Executive |Senior |Deputy |Vice |Assistant |General |Managing |Chief |Honorary |"
-    r"Founding |Executive Vice |Senior Vice |Party |Prime |Foreign |Acting |Former |Co-)*"
-    r"(?:President|Chairman|Chairwoman|Chair|CEO|CFO|CTO|COO|Director|Manager|Secretary|"
-    r"Minister|Mayor|Governor|Senator|Ambassador|Consul|Speaker|Officer|Head|Founder|Partner|"
-    r"Premier|Leader|Representative|Engineer|Professor|Dr\.?|Mr\.?|Ms\.?|Mrs\.?|Sir)"
-)
-_TITLE_PREFIX = re.compile(
-    rf"^(?P<title>{_TITLE_WORDS}(?:\s+(?:of|to)\s+(?:the\s+)?[\w&.\- ]+?)?)\s+"
-    r"(?P<name>[A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){0,3})$"
-)
-_TITLE_SUFFIX = re.compile(r"^(?P<name>[^,(]+?)\s*[,(]\s*(?P<title>.+?)\)?$")
+
+def split_person(span: Span, analysis: Analysis) -> Person:
+    """'Vice President Kwon Young-soo of LGES': the name is the PERSON entity in the span,
+    the words around it are the title, and an organization entity after it is the employer.
+    Without a PERSON entity, nameparser takes the title off the front.
+    """
+    names = [e for e in analysis.entities_in(span.start, span.end) if e.label == "PERSON"
+             and span.start <= e.start and e.end <= span.end]
+    if not names:
+        parsed = HumanName(span.text)
+        title = parsed.title or None
+        name = span.text[len(title):].strip(" ,") if title else span.text
+        return Person(name=name or span.text, title=title)
+    person = max(names, key=lambda e: e.end - e.start)
+    start = person.start - span.start
+    end = _word_end(span.text, person.end - span.start)  # "Kwon Young" + "-soo"
+    employer = next((e for e in analysis.entities_in(span.start + end, span.end)
+                     if e.label in ORG_LABELS and e.end <= span.end), None)
+    after = span.text[end: (employer.start if employer else span.end) - span.start]
+    title = " ".join(filter(None, (_title_part(span.text[:start]), _title_part(after))))
+    return Person(name=span.text[start:end], title=title or None,
+                  organization=employer.text if employer else None)
 
 
-def split_person(text: str) -> Person:
-    """'Vice President Kwon Young-soo' gives name 'Kwon Young-soo', title 'Vice President'."""
-    text = " ".join(text.split())
-    title: str | None = None
-    name = text
-    m = _TITLE_PREFIX.match(text)
-    if m:
-        title, name = m.group("title"), m.group("name")
-    else:
-        m = _TITLE_SUFFIX.match(text)
-        if m:
-            name, title = m.group("name"), m.group("title")
-    organization = None
-    if title:
-        om = re.search(r"\s+(?:of|at)\s+(?:the\s+)?(.+)$", title)
-        if om and om.group(1)[:1].isupper():
-            organization, title = om.group(1), title[: om.start()]
-    return Person(name=name.strip(), title=(title or "").strip() or None,
-                  organization=organization)
+def _word_end(text: str, end: int) -> int:
+    """Entity ends can stop inside a hyphenated word; move to the end of the word."""
+    while end < len(text) and (text[end].isalnum() or (
+            text[end] == "-" and end + 1 < len(text) and text[end + 1].isalnum())):
+        end += 1
+    return end
+
+
+#: Connecting words at the edges of a title ("Chairman of", "at the").
+_CONNECTORS = {"of", "at", "for", "the", "and"}
+
+
+def _title_part(text: str) -> str:
+    words = text.strip(" ,;:()").split()
+    while words and words[0].lower() in _CONNECTORS:
+        words.pop(0)
+    while words and words[-1].lower() in _CONNECTORS:
+        words.pop()
+    return " ".join(words).strip(" ,;:()")
 
 
 # -------------------------------------------------------------------- organizations
@@ -246,30 +258,18 @@ def _same(a: str, b: str) -> bool:
 
 # ----------------------------------------------------------------------- assembly
 
-_ROLES = {"visit": ("visitor", "host"), "order": ("buyer", "supplier"),
-          "mou": ("party", "party"), "meeting": ("organizer", "organizer")}
-
 
 def _merge(events: Sequence[GroundedEvent], orgs: Organizations) -> list[GroundedEvent]:
-    """One event per occurrence.
-
-    Same type with shared evidence or the same parties is one event; and talks held during
-    a visit, between the visit's own parties, are part of the visit, not a meeting.
-    """
+    """One event per occurrence: same type with shared evidence or the same parties."""
     merged: list[GroundedEvent] = []
-    visits = [ev for ev in events if ev.type == "visit"]
-    for ev in sorted(events, key=lambda e: e.type != "visit"):
+    for ev in events:
         keys = {orgs.party(p).name for p in ev.parties}
         spans = {(s.start, s.end) for s in ev.evidence}
         for other in merged:
-            other_keys = {orgs.party(p).name for p in other.parties}
-            if other.type == ev.type:
-                same = (bool(keys) and keys == other_keys) or bool(
-                    spans & {(s.start, s.end) for s in other.evidence})
-            else:
-                same = (ev.type == "meeting" and other in visits and bool(keys)
-                        and keys <= other_keys)
-            if same:
+            if other.spec.name != ev.spec.name:
+                continue
+            same_parties = bool(keys) and keys == {orgs.party(p).name for p in other.parties}
+            if same_parties or spans & {(s.start, s.end) for s in other.evidence}:
                 _absorb(other, ev)
                 break
         else:
@@ -282,132 +282,60 @@ def _absorb(into: GroundedEvent, ev: GroundedEvent) -> None:
     seen = {(s.start, s.end) for s in into.evidence}
     into.evidence += [s for s in ev.evidence if (s.start, s.end) not in seen]
     into.evidence.sort(key=lambda s: s.start)
-    into.parties += [p for p in ev.parties if p not in into.parties]
-    into.people += [p for p in ev.people if p not in into.people]
-    for attr in ("date", "location", "subject", "quantity", "value"):
-        if getattr(into, attr) is None:
-            setattr(into, attr, getattr(ev, attr))
+    for role, names in ev.roles.items():
+        into.roles[role] = list(dict.fromkeys([*into.roles.get(role, []), *names]))
+    into.people += [p for p in ev.people if p.text not in {q.text for q in into.people}]
+    into.details = {**ev.details, **into.details}
+    into.date = into.date or ev.date
+    into.location = into.location or ev.location
     into.warnings += ev.warnings
 
 
-def normalize(events: Sequence[GroundedEvent], text: str, published: str | None) -> list[Event]:
-    people = {split_person(p).name for ev in events for p in ev.people}
-    for ev in events:
-        cleaned = (clean_party(p) for p in ev.parties)
-        ev.parties = list(dict.fromkeys(
-            p for p in cleaned if p not in people and is_organization(p)))
-        if ev.type == "order":
-            ev.parties = order_roles(ev.parties, " ".join(s.text for s in ev.evidence))
-    # an event needs an organization: one whose "parties" were all people is dropped
-    events = [ev for ev in events if ev.parties or not ev.grounded]
+def normalize(
+    events: Sequence[GroundedEvent], text: str, published: str | None, analysis: Analysis
+) -> list[_Event]:
     orgs = Organizations(text, [p for ev in events for p in ev.parties])
-    return [_build(ev, orgs, published) for ev in _merge(events, orgs)]
+    return [_build(ev, orgs, published, analysis) for ev in _merge(events, orgs)]
 
 
-_TITLE_INSIDE = re.compile(rf"^(?P<org>[A-Z][\w&.,'\- ]+?)\s+{_TITLE_WORDS}\s+[A-Z]")
+def _typed(model: type[_Event], name: str, phrase: str) -> Any:
+    """A grounded phrase as the public field wants it: a Quantity, Money, a list or text."""
+    annotation = str(model.model_fields[name].annotation)
+    if "Quantity" in annotation:
+        return parse_quantity(phrase)
+    if "Money" in annotation:
+        return parse_money(phrase)
+    if annotation.startswith("list"):
+        return [phrase]
+    return phrase
 
 
-def clean_party(raw: str) -> str:
-    """The organization in what the model called a party.
-
-    'Lead Intelligent Equipment (LEAD)' gives the name; 'Vice President Kim of LGES' and
-    'Korea Battery Industry Association Chairman Jeon' give the organization.
-    """
-    name = re.sub(r"\s*\([^)]*\)\s*$", "", raw).strip(" ,;") or raw
-    person, _, org = name.rpartition(" of ")
-    if person and org[:1].isupper() and _TITLE_PREFIX.match(person):
-        return org.removeprefix("the ").strip()
-    inside = _TITLE_INSIDE.match(name)
-    if inside and not re.fullmatch(_TITLE_WORDS, inside.group("org")):
-        return inside.group("org").strip(" ,")
-    return name
-
-
-_NOT_AN_ORG = re.compile(
-    r"\b(director|president|secretary|chairman|chairwoman|manager|officer|ceo|cfo|"
-    r"commissioner|leaders?|including|employees|staff|teams?|offices|subsidiaries|"
-    r"delegation)\b", re.I)
-
-
-def is_organization(name: str) -> bool:
-    """Grounded is not enough: 'managing director' or 'subsidiaries' is in the text too."""
-    return (bool(name) and not name[0].islower() and not _NOT_AN_ORG.search(name)
-            and not _TITLE_PREFIX.match(name))
-
-
-_WINS = re.compile(r"\b(won|wins?|receiv\w*|secur\w*|clinch\w*|bag\w*|land\w*)\b", re.I)
-_BUYS = re.compile(r"\b(order|purchas|bought|buy|procur|sourc)\w*\b.*\bfrom\b", re.I)
-_SUPPLIES = re.compile(r"\b(provid|suppl|deliver|sell|sold|ship)\w*", re.I)
-
-
-def order_roles(parties: list[str], evidence: str) -> list[str]:
-    """Buyer first: the model's order is a guess, the sentence's verb is not.
-
-    'LEAD will provide ABF with ...' makes LEAD the supplier; 'ABF ordered ... from LEAD'
-    makes ABF the buyer.
-    """
-    if len(parties) < 2:
-        return parties
-    a, b = parties[0], parties[1]
-    ia, ib = evidence.find(a), evidence.find(b)
-    if ia < 0 or ib < 0:
-        return parties
-    first, second = (a, b) if ia < ib else (b, a)
-    between = evidence[min(ia, ib): max(ia + len(a), ib + len(b))]
-    if _WINS.search(between) or (not _BUYS.search(between) and _SUPPLIES.search(between)):
-        buyer, supplier = second, first
-    elif _BUYS.search(between):
-        buyer, supplier = first, second
-    else:
-        return parties
-    return [buyer, supplier, *parties[2:]]
-
-
-def _build(ev: GroundedEvent, orgs: Organizations, published: str | None) -> Event:
-    first_role, other_role = _ROLES[ev.type]
+def _build(ev: GroundedEvent, orgs: Organizations, published: str | None,
+           analysis: Analysis) -> _Event:
+    spec = ev.spec
     parties: list[Party] = []
-    for i, raw in enumerate(ev.parties):
-        party = orgs.party(raw, first_role if i == 0 else other_role)
-        if all(p.name != party.name for p in parties):
-            parties.append(party)
-    people = [split_person(p) for p in ev.people]
+    values: dict[str, Any] = {"location": ev.location}
+    for role, names in ev.roles.items():
+        canonical: list[str] = []
+        for raw in names:
+            party = orgs.party(raw, role)
+            if all(p.name != party.name for p in parties):
+                parties.append(party)
+            canonical += [party.name] if party.name not in canonical else []
+        values[role] = canonical if spec.many(role) else next(iter(canonical), None)
+    people = list({p.name: p for p in (split_person(s, analysis) for s in ev.people)}.values())
+    for name, phrase in ev.details.items():
+        values[name] = _typed(spec.model, name, phrase)
+    if spec.people_field:
+        values[spec.people_field] = [p.name for p in people]
     when = normalize_date(ev.date, published)
     warnings = list(ev.warnings)
     if ev.date and when is None:
         warnings.append(f"date {ev.date!r} is not a date that can be placed; dropped")
-    names = [p.name for p in parties]
-    first = names[0] if names else None
-    second = names[1] if len(names) > 1 else None
-    common: dict[str, Any] = {
-        "parties": parties, "people": people, "date": when, "location": ev.location,
-        "evidence": ev.evidence, "warnings": warnings, "grounded": ev.grounded,
-    }
-    if ev.type == "visit":
-        return Visit(summary=_summary(ev, names), visitor=first, host=second,
-                     site=ev.location, **common)
-    if ev.type == "mou":
-        return MoU(summary=_summary(ev, names), agreement=ev.subject, scope=None,
-                   signatories=[p.name for p in people], **common)
-    if ev.type == "order":
-        return Order(summary=_summary(ev, names), buyer=first, supplier=second,
-                     product=ev.subject, quantity=parse_quantity(ev.quantity),
-                     value=parse_money(ev.value), **common)
-    return Meeting(summary=_summary(ev, names), organizer=first,
-                   attendees=[p.name for p in people],
-                   topics=[ev.subject] if ev.subject else [], **common)
-
-
-def _summary(ev: GroundedEvent, names: list[str]) -> str:
-    """A one-line headline built from grounded fields, so it cannot say more than they do."""
-    a = names[0] if names else "An organization"
-    b = names[1] if len(names) > 1 else None
-    at = f" at {ev.location}" if ev.location else ""
-    if ev.type == "visit":
-        return f"{a} visited {b or 'a partner'}{at}"
-    if ev.type == "mou":
-        what = ev.subject or "an agreement"
-        return f"{a} signed {what}" + (f" with {b}" if b else "")
-    if ev.type == "order":
-        what = " ".join(x for x in (ev.quantity, ev.subject) if x) or "an order"
-        return f"{a} ordered {what}" + (f" from {b}" if b else "")
-    return f"{a} held {ev.subject or 'a meeting'}{at}"
+    own = {k: v for k, v in values.items()
+           if k in spec.model.model_fields and k not in _Event.model_fields}
+    return spec.model(
+        summary=spec.summary(values), parties=parties, people=people, date=when,
+        location=ev.location, evidence=ev.evidence, warnings=warnings,
+        grounded=ev.grounded, **own,
+    )

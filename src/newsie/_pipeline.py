@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import openai
 
@@ -16,11 +15,13 @@ from ._article import MAX_INPUT_BYTES, MAX_TEXT_CHARS, Article, ArticleInput, lo
 from ._cache import ResponseCache
 from ._grounding import GroundedEvent, ground
 from ._llm import Endpoint, ModelClient
+from ._nlp import analyze
 from ._normalize import normalize
 from ._prompts import Prompts
-from ._schema import WireResponse
+from ._schema import WireResponse, wire_response
 from ._sentences import Sentence, chunk_sentences, is_instruction, split_sentences
-from .events import Extraction, Usage
+from ._types import SPECS
+from .events import Event, Extraction, Usage
 
 #: Characters of article per model call; longer articles are read in overlapping windows.
 CHUNK_CHARS = 6000
@@ -52,10 +53,11 @@ class Extractor:
         max_chars: int = MAX_TEXT_CHARS,
         cache: bool | str | Path = True,
         token_budget: int | None = None,
-        local_slots: int = 1,
         **endpoint_options: Any,
     ) -> None:
         self.prompts = Prompts(template_dir)
+        self.specs = dict(SPECS)
+        self.response_model = wire_response(list(self.specs.values()))
         self.token_budget = token_budget
         self.cache = (
             None if cache is False else ResponseCache(None if cache is True else cache)
@@ -77,9 +79,7 @@ class Extractor:
             if endpoint_or_none is not None:
                 self._client = ModelClient(endpoint_or_none)
         self._local_options = endpoint_options
-        self._local_slots = max(1, local_slots)
-        self._local_clients: dict[str, ModelClient] = {}
-        self._turn = itertools.count()
+        self._local_client: ModelClient | None = None
 
     # ------------------------------------------------------------------ the steps
 
@@ -93,7 +93,8 @@ class Extractor:
         sentences = split_sentences(article.text)
         shown = [s for s in sentences if not is_instruction(s)]
         windows = chunk_sentences(shown, self.chunk_chars) if shown else []
-        requests = [self.prompts.messages(article, window) for window in windows]
+        requests = [self.prompts.messages(article, window, self.specs.values())
+                    for window in windows]
         return Prepared(article, windows, requests)
 
     def finish(
@@ -107,13 +108,13 @@ class Extractor:
                 f"token budget of {self.token_budget} reached: read {len(answers)} of "
                 f"{len(prepared.windows)} parts of the article"
             )
+        analysis = analyze(article.text)
         for window, answer in zip(prepared.windows[: len(answers)], answers, strict=True):
-            kept, dropped = ground(
-                answer.events, window, article.text, keep_ungrounded=self.keep_ungrounded
-            )
+            kept, dropped = ground(answer.events, self.specs, window, analysis,
+                                   keep_ungrounded=self.keep_ungrounded)
             grounded += kept
             warnings += dropped
-        events = normalize(grounded, article.text, article.published)
+        events = cast(list[Event], normalize(grounded, article.text, article.published, analysis))
         return Extraction(
             source=article.source, title=article.title, published=article.published,
             text=article.text, events=events, model=model, usage=usage, warnings=warnings,
@@ -122,18 +123,21 @@ class Extractor:
     # ------------------------------------------------------------------ the calls
 
     def client(self) -> ModelClient:
-        """The configured server, or the embedded one (started, or restarted, on demand)."""
+        """The configured server, or the process-wide embedded one (started on first use).
+
+        Concurrent articles are concurrent requests: the embedded server batches them in its
+        parallel slots.
+        """
         if self._client is not None:
             return self._client
-        slot = next(self._turn) % self._local_slots  # round robin over the parallel slots
-        server = _local.ensure_server(slot, self._local_slots)
-        client = self._local_clients.get(server.base_url)
-        if client is None:
-            options = {"timeout": _local.REQUEST_TIMEOUT, **self._local_options}
-            endpoint = Endpoint(
-                base_url=server.base_url, model=server.model, json_object_schema=True, **options
-            )
-            client = self._local_clients[server.base_url] = ModelClient(endpoint)
+        server = _local.ensure_server()
+        client = self._local_client
+        if client is None or client.endpoint.base_url != server.base_url:
+            options = {"timeout": _local.REQUEST_TIMEOUT,
+                       "max_attempts": _local.REQUEST_ATTEMPTS, **self._local_options}
+            endpoint = Endpoint(base_url=server.base_url, model=server.model, embedded=True,
+                                **options)
+            client = self._local_client = ModelClient(endpoint)
         return client
 
     def extract(
@@ -149,7 +153,7 @@ class Extractor:
             key = self._cache_key(messages, model)
             hit = self._cached(key)
             if hit is None:
-                hit = self.client().complete(messages, WireResponse)
+                hit = self.client().complete(messages, self.response_model)
                 self._store(key, hit)
             answers.append(hit[0])
             usage = usage + hit[1]
@@ -171,7 +175,7 @@ class Extractor:
             hit = self._cached(key)
             if hit is None:
                 client = await asyncio.to_thread(self.client)
-                hit = await client.acomplete(messages, WireResponse)
+                hit = await client.acomplete(messages, self.response_model)
                 self._store(key, hit)
             answers.append(hit[0])
             usage = usage + hit[1]
@@ -198,7 +202,7 @@ class Extractor:
         value = self.cache.get(key) if self.cache is not None else None
         if value is None:
             return None
-        return WireResponse.model_validate(value["answer"]), Usage(requests=1, cached=1)
+        return self.response_model.model_validate(value["answer"]), Usage(requests=1, cached=1)
 
     def _store(self, key: str, hit: tuple[WireResponse, Usage]) -> None:
         if self.cache is not None:

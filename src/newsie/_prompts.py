@@ -7,7 +7,7 @@ stays literal text, and a user's own template cannot reach Python internals.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from ._article import Article
 from ._exceptions import TemplateError
 from ._sentences import Sentence
+from ._types import EventSpec
 
 SYSTEM_TEMPLATE = "system.j2"
 USER_TEMPLATE = "extract.j2"
@@ -57,15 +58,21 @@ class Prompts:
         except jinja2.TemplateError as exc:
             raise TemplateError(f"template {name} failed: {exc}") from exc
 
-    def messages(self, article: Article, sentences: Sequence[Sentence]) -> list[dict[str, str]]:
-        variables = {
+    def messages(
+        self, article: Article, sentences: Sequence[Sentence], specs: Iterable[EventSpec]
+    ) -> list[dict[str, str]]:
+        """The instructions first (the same for every article, so the server's prompt cache
+        serves them), then the article."""
+        types = [{"name": s.name, "definition": s.definition, "roles": list(s.roles),
+                  "details": list(s.details)} for s in specs]
+        article_vars = {
             "title": article.title,
             "published": article.published,
             "sentences": [{"number": s.number, "text": s.text} for s in sentences],
         }
         return [
-            {"role": "system", "content": self.render(SYSTEM_TEMPLATE, **variables)},
-            {"role": "user", "content": self.render(USER_TEMPLATE, **variables)},
+            {"role": "system", "content": self.render(SYSTEM_TEMPLATE, types=types)},
+            {"role": "user", "content": self.render(USER_TEMPLATE, **article_vars)},
         ]
 
     def digest(self) -> str:

@@ -14,7 +14,7 @@ EventType = Literal["visit", "mou", "order", "meeting"]
 EVENT_TYPES: tuple[EventType, ...] = ("visit", "mou", "order", "meeting")
 
 #: Bumped whenever the JSON shape below changes, so caches and stored output can tell.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 class _Model(BaseModel):
@@ -82,14 +82,12 @@ class Visit(_Event):
     type: Literal["visit"] = "visit"
     visitor: str | None = None
     host: str | None = None
-    site: str | None = None
 
 
 class MoU(_Event):
     type: Literal["mou"] = "mou"
     agreement: str | None = None
     signatories: list[str] = Field(default_factory=list)
-    scope: str | None = None
 
 
 class Order(_Event):
@@ -119,6 +117,8 @@ class Usage(_Model):
     total_tokens: int = 0
     requests: int = 0
     cached: int = Field(default=0, description="Model calls answered from the cache (free).")
+    cached_prompt_tokens: int = Field(
+        default=0, description="Prompt tokens the server took from its prompt prefix cache.")
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(**{k: getattr(self, k) + getattr(other, k) for k in Usage.model_fields})
