@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,18 @@ def test_a_prediction_goes_to_a_certain_gold_event_before_an_uncertain_one() -> 
                   {"type": "visit", "parties": ["Acme"]}]}
     result = _score({"x": [{"type": "visit", "parties": ["Acme"]}]}, gold)
     assert result.micro["tp"] == 1 and result.micro["fn"] == 0
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+def test_events_with_the_same_parties_pair_by_their_fields(order: tuple[int, ...]) -> None:
+    gold = {"x": [{"type": "order", "parties": ["Acme"], "uncertain": True},
+                  {"type": "order", "parties": ["Acme"], "date": "2024-05"},
+                  {"type": "order", "parties": ["Acme"], "date": "2024-06-02",
+                   "quantity": "5 GWh"}]}
+    pred = {"x": [gold["x"][i] for i in order]}
+    result = _score(pred, gold)
+    assert result.micro["tp"] == 2 and result.micro["fp"] == 0
+    assert result.fields["date"]["agree"] == 2 and result.fields["quantity"]["agree"] == 1
 
 
 def test_wrong_type_or_party_is_a_false_positive() -> None:

@@ -161,13 +161,14 @@ def max_matching(edges: Sequence[Sequence[int]], matched: dict[int, int] | None 
                  ) -> dict[int, int]:
     """Maximum bipartite matching by augmenting paths (Kuhn), as {right: left}.
 
-    `edges[i]` lists the right vertices left vertex i may take. Starting from `matched`,
-    every right vertex matched there stays matched.
+    `edges[i]` lists the right vertices left vertex i may take, preferred first; a free
+    one is taken before a taken one is fought over. Starting from `matched`, every right
+    vertex matched there stays matched.
     """
     owner = dict(matched or {})
 
     def augment(left: int, seen: set[int]) -> bool:
-        for right in edges[left]:
+        for right in sorted(edges[left], key=lambda r: r in owner):
             if right not in seen:
                 seen.add(right)
                 if right not in owner or augment(owner[right], seen):
@@ -182,9 +183,20 @@ def max_matching(edges: Sequence[Sequence[int]], matched: dict[int, int] | None 
     return owner
 
 
+def _candidates(p: Simple, gold: Sequence[Simple]) -> list[tuple[int, int]]:
+    """(fields agreed, index) of the gold events `p` matches, best agreement first."""
+    found = [(sum(_agreement(p, g).values()), j) for j, g in enumerate(gold)
+             if g.type == p.type and any(party_match(a, b) for a in p.parties for b in g.parties)]
+    return sorted(found, key=lambda c: -c[0])
+
+
 def _score_article(pred: Sequence[Simple], gold: Sequence[Simple], tally: _Tally) -> None:
-    edges = [[j for j, g in enumerate(gold) if g.type == p.type and any(
-        party_match(a, b) for a in p.parties for b in g.parties)] for p in pred]
+    # Matching is by type and party; among equally large matchings, the predictions that
+    # agree best on fields choose first, so field agreement is not lost to a crossed pair.
+    options = sorted(((_candidates(p, gold), p) for p in pred),
+                     key=lambda o: -o[0][0][0] if o[0] else 0)
+    pred = [p for _, p in options]
+    edges = [[j for _, j in found] for found, _ in options]
     # as many certain gold events as possible first (true positives); then uncertain ones
     # absorb what predictions remain (no false positive) without unmatching a certain one
     certain = max_matching([[j for j in js if not gold[j].uncertain] for js in edges])
@@ -198,16 +210,15 @@ def _score_article(pred: Sequence[Simple], gold: Sequence[Simple], tally: _Tally
             tally.counts[g.type].fn += 1
             continue
         tally.counts[g.type].tp += 1
-        _agreement(pred[pairs[j]], g, tally)
-
-
-def _agreement(p: Simple, g: Simple, tally: _Tally) -> None:
-    """Field agreement of one matched pair, where the gold has a value."""
-    for name, agrees in _AGREES.items():
-        gold_value = getattr(g, name)
-        if gold_value:
+        for name, agrees in _agreement(pred[pairs[j]], g).items():
+            tally.fields[name][0] += agrees
             tally.fields[name][1] += 1
-            tally.fields[name][0] += agrees(getattr(p, name), gold_value)
+
+
+def _agreement(p: Simple, g: Simple) -> dict[str, bool]:
+    """Which fields of one pair agree, for each field the gold has a value for."""
+    return {name: agrees(getattr(p, name), getattr(g, name))
+            for name, agrees in _AGREES.items() if getattr(g, name)}
 
 
 def score(predictions: dict[str, list[Simple]], gold: dict[str, list[Simple]]) -> Score:
