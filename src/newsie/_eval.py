@@ -151,6 +151,12 @@ def from_gold(record: dict[str, Any]) -> list[Simple]:
 _AGREES = {"date": date_agrees, "location": location_agrees, "quantity": quantity_agrees}
 
 
+def _agreement(p: Simple, g: Simple) -> dict[str, bool]:
+    """Which fields of one pair agree, for each field the gold has a value for."""
+    return {name: agrees(getattr(p, name), getattr(g, name))
+            for name, agrees in _AGREES.items() if getattr(g, name)}
+
+
 @dataclass
 class _Tally:
     counts: dict[str, Counts] = field(default_factory=lambda: {t: Counts() for t in EVENT_TYPES})
@@ -194,7 +200,7 @@ def _score_article(pred: Sequence[Simple], gold: Sequence[Simple], tally: _Tally
     # Matching is by type and party; among equally large matchings, the predictions that
     # agree best on fields choose first, so field agreement is not lost to a crossed pair.
     options = sorted(((_candidates(p, gold), p) for p in pred),
-                     key=lambda o: -o[0][0][0] if o[0] else 0)
+                     key=lambda option: -max([agreed for agreed, _ in option[0]], default=0))
     pred = [p for _, p in options]
     edges = [[j for _, j in found] for found, _ in options]
     # as many certain gold events as possible first (true positives); then uncertain ones
@@ -213,12 +219,6 @@ def _score_article(pred: Sequence[Simple], gold: Sequence[Simple], tally: _Tally
         for name, agrees in _agreement(pred[pairs[j]], g).items():
             tally.fields[name][0] += agrees
             tally.fields[name][1] += 1
-
-
-def _agreement(p: Simple, g: Simple) -> dict[str, bool]:
-    """Which fields of one pair agree, for each field the gold has a value for."""
-    return {name: agrees(getattr(p, name), getattr(g, name))
-            for name, agrees in _AGREES.items() if getattr(g, name)}
 
 
 def score(predictions: dict[str, list[Simple]], gold: dict[str, list[Simple]]) -> Score:
