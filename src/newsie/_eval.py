@@ -1,25 +1,31 @@
-"""Score extractions against gold annotations, by the rules in the gold README.
+"""Score extractions against gold annotations, by the rules in the gold README alone.
 
-A predicted event matches a gold event of the same type when one party matches: equal
-after normalizing case, punctuation and company suffixes, one containing the other, or
-a known alias. Gold events marked `uncertain` count neither for nor against.
+The rules are implemented here and nowhere else: the extractor's own normalizer is not
+used, so a looser extractor cannot make its score look better than the rules allow.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from number_parser import parse as words_to_digits
 from pydantic import BaseModel
 
-from ._normalize import org_key
 from .events import EVENT_TYPES, Extraction
 
+#: The only company suffixes the rules strip, as words after punctuation is removed.
+SUFFIXES = frozenset({"co", "ltd", "inc", "group", "corporation"})
 #: Aliases the scoring rules name; articles teach the rest through `Party.aliases`.
 KNOWN_ALIASES = {"lges": "lg energy solution", "lead": "lead intelligent equipment"}
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+_QUANTITY = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(thousand|million|billion|trillion)?"
+                       r"\s*([^\W\d_]+)?", re.I)
 
 
 @dataclass
@@ -67,25 +73,58 @@ class Score(BaseModel):
         return "\n".join(lines)
 
 
+def normalize(text: str) -> str:
+    """Case, punctuation and the listed company suffixes removed: "Acme Co., Ltd." -> "acme"."""
+    words = re.sub(r"[\W_]+", " ", text.lower()).split()
+    while words and words[-1] in SUFFIXES:
+        words.pop()
+    return " ".join(words)
+
+
 def _names(name: str, aliases: Iterable[str] = ()) -> set[str]:
-    keys = {org_key(n) for n in [name, *aliases] if org_key(n)}
+    """A party's normalized names, with the known aliases of any of them."""
+    keys = {key for key in map(normalize, [name, *aliases]) if key}
     keys |= {KNOWN_ALIASES[k] for k in keys if k in KNOWN_ALIASES}
     keys |= {k for k, v in KNOWN_ALIASES.items() if v in keys}
     return keys
 
 
 def _contains(a: str, b: str) -> bool:
-    return bool(a and b) and (a in b or b in a)
+    """Equal, or one inside the other on word boundaries ("lg" is not inside "lges")."""
+    return bool(a and b) and (f" {a} " in f" {b} " or f" {b} " in f" {a} ")
 
 
 def party_match(a: set[str], b: set[str]) -> bool:
     return any(_contains(x, y) for x in a for y in b)
 
 
-def _text_match(pred: str | None, gold: str) -> bool:
-    """Containment, blind to spacing too: '20GWh' agrees with '20 GWh'."""
-    return pred is not None and _contains(org_key(pred).replace(" ", ""),
-                                          org_key(gold).replace(" ", ""))
+def date_agrees(pred: str | None, gold: str) -> bool:
+    """Exact at the gold's precision: gold "2024-03" takes "2024-03-18", not the reverse."""
+    return pred is not None and (pred == gold or pred.startswith(gold + "-"))
+
+
+def location_agrees(pred: str | None, gold: str) -> bool:
+    return pred is not None and _contains(normalize(pred), normalize(gold))
+
+
+def _amount(text: str) -> tuple[float, str | None] | None:
+    """(value, unit word) of the first number in `text`, number words included."""
+    found = _QUANTITY.search(text) or _QUANTITY.search(words_to_digits(text, language="en"))
+    if found is None:
+        return None
+    number, scale, unit = found.groups()
+    value = float(number.replace(",", "")) * _SCALES.get((scale or "").lower(), 1.0)
+    return value, unit.lower() if unit else None
+
+
+def quantity_agrees(pred: str | None, gold: str) -> bool:
+    """Same number and unit ("at least ten GWh" = "10 GWh"); containment without a number."""
+    if pred is None:
+        return False
+    a, b = _amount(pred), _amount(gold)
+    if a is None or b is None:
+        return _contains(normalize(pred), normalize(gold))
+    return math.isclose(a[0], b[0]) and a[1] == b[1]
 
 
 def from_extraction(result: Extraction) -> list[Simple]:
@@ -109,38 +148,77 @@ def from_gold(record: dict[str, Any]) -> list[Simple]:
     ]
 
 
+_AGREES = {"date": date_agrees, "location": location_agrees, "quantity": quantity_agrees}
+
+
+def _agreement(p: Simple, g: Simple) -> dict[str, bool]:
+    """Which fields of one pair agree, for each field the gold has a value for."""
+    return {name: agrees(getattr(p, name), getattr(g, name))
+            for name, agrees in _AGREES.items() if getattr(g, name)}
+
+
 @dataclass
 class _Tally:
     counts: dict[str, Counts] = field(default_factory=lambda: {t: Counts() for t in EVENT_TYPES})
-    fields: dict[str, list[int]] = field(
-        default_factory=lambda: {"date": [0, 0], "location": [0, 0], "quantity": [0, 0]})
+    fields: dict[str, list[int]] = field(default_factory=lambda: {k: [0, 0] for k in _AGREES})
+
+
+def max_matching(edges: Sequence[Sequence[int]], matched: dict[int, int] | None = None,
+                 ) -> dict[int, int]:
+    """Maximum bipartite matching by augmenting paths (Kuhn), as {right: left}.
+
+    `edges[i]` lists the right vertices left vertex i may take, preferred first; a free
+    one is taken before a taken one is fought over. Starting from `matched`, every right
+    vertex matched there stays matched.
+    """
+    owner = dict(matched or {})
+
+    def augment(left: int, seen: set[int]) -> bool:
+        for right in sorted(edges[left], key=lambda r: r in owner):
+            if right not in seen:
+                seen.add(right)
+                if right not in owner or augment(owner[right], seen):
+                    owner[right] = left
+                    return True
+        return False
+
+    taken = set(owner.values())
+    for left in range(len(edges)):
+        if left not in taken:
+            augment(left, set())
+    return owner
+
+
+def _candidates(p: Simple, gold: Sequence[Simple]) -> list[tuple[int, int]]:
+    """(fields agreed, index) of the gold events `p` matches, best agreement first."""
+    found = [(sum(_agreement(p, g).values()), j) for j, g in enumerate(gold)
+             if g.type == p.type and any(party_match(a, b) for a in p.parties for b in g.parties)]
+    return sorted(found, key=lambda c: -c[0])
 
 
 def _score_article(pred: Sequence[Simple], gold: Sequence[Simple], tally: _Tally) -> None:
-    unmatched = list(gold)
-    # certain gold first, so a prediction is not spent on an event that does not count
-    unmatched.sort(key=lambda g: g.uncertain)
-    for p in pred:
-        hit = next((g for g in unmatched if g.type == p.type and any(
-            party_match(a, b) for a in p.parties for b in g.parties)), None)
-        if hit is None:
-            tally.counts[p.type].fp += 1
+    # Matching is by type and party; among equally large matchings, the predictions that
+    # agree best on fields choose first, so field agreement is not lost to a crossed pair.
+    options = sorted(((_candidates(p, gold), p) for p in pred),
+                     key=lambda option: -max([agreed for agreed, _ in option[0]], default=0))
+    pred = [p for _, p in options]
+    edges = [[j for _, j in found] for found, _ in options]
+    # as many certain gold events as possible first (true positives); then uncertain ones
+    # absorb what predictions remain (no false positive) without unmatching a certain one
+    certain = max_matching([[j for j in js if not gold[j].uncertain] for js in edges])
+    pairs = max_matching(edges, certain)
+    for i in set(range(len(pred))) - set(pairs.values()):
+        tally.counts[pred[i].type].fp += 1
+    for j, g in enumerate(gold):
+        if g.uncertain:
             continue
-        unmatched.remove(hit)
-        if hit.uncertain:
-            continue
-        tally.counts[p.type].tp += 1
-        if hit.date:
-            tally.fields["date"][1] += 1
-            tally.fields["date"][0] += bool(p.date and p.date[: len(hit.date)] == hit.date)
-        for name in ("location", "quantity"):
-            gold_value = getattr(hit, name)
-            if gold_value:
-                tally.fields[name][1] += 1
-                tally.fields[name][0] += _text_match(getattr(p, name), gold_value)
-    for g in unmatched:
-        if not g.uncertain:
+        if j not in pairs:
             tally.counts[g.type].fn += 1
+            continue
+        tally.counts[g.type].tp += 1
+        for name, agrees in _agreement(pred[pairs[j]], g).items():
+            tally.fields[name][0] += agrees
+            tally.fields[name][1] += 1
 
 
 def score(predictions: dict[str, list[Simple]], gold: dict[str, list[Simple]]) -> Score:
