@@ -27,7 +27,10 @@ from pydantic import BaseModel, Field
 
 import newsie
 from newsie import _eval, _local
+from newsie._grounding import find_in, find_span, window
 from newsie._llm import Endpoint, ModelClient
+from newsie._sentences import Sentence, split_sentences
+from newsie.events import Span
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -91,6 +94,7 @@ def run(dataset: Path, limit: int | None, baseline: bool, template_dir: Path | N
     for key in ids:
         path = _eval.find_article(gold_path, key, None)
         article = newsie.load_article(path, published=gold[key].get("published"))
+        sentences = split_sentences(article.text)
         row: dict[str, Any] = {"floor": gold_floor(server.base_url, article.text,
                                                    gold[key]["events"])}
         started = time.monotonic()
@@ -100,7 +104,8 @@ def run(dataset: Path, limit: int | None, baseline: bool, template_dir: Path | N
             row.update(seconds=time.monotonic() - started, prompt=result.usage.prompt_tokens,
                        completion=result.usage.completion_tokens,
                        ungrounded=sum(1 for ev in result.events for s in ev.evidence
-                                      if result.text[s.start:s.end] != s.text))
+                                      if result.text[s.start:s.end] != s.text),
+                       outside=sum(newsie_outside(result, sentences)))
         except newsie.NewsieError as exc:
             predicted[key] = []
             row.update(seconds=time.monotonic() - started, prompt=0, completion=0,
@@ -118,7 +123,9 @@ def run(dataset: Path, limit: int | None, baseline: bool, template_dir: Path | N
                            naive_prompt=usage.prompt_tokens,
                            naive_completion=usage.completion_tokens,
                            naive_ungrounded=sum(e.evidence not in article.text
-                                                for e in answer.events))
+                                                for e in answer.events),
+                           naive_outside=sum(naive_outside(e, article.text, sentences)
+                                             for e in answer.events))
             except newsie.NewsieError as exc:
                 naive_predicted[key] = []
                 row.update(naive_seconds=time.monotonic() - started, naive_prompt=0,
@@ -127,6 +134,36 @@ def run(dataset: Path, limit: int | None, baseline: bool, template_dir: Path | N
         print(key, json.dumps(row), file=sys.stderr, flush=True)
     return report(dataset, rows, _eval.score(predicted, truth),
                   _eval.score(naive_predicted, truth) if baseline else None)
+
+
+def _outside(values: list[list[str]], spans: list[Span]) -> list[int]:
+    """1 for each field none of whose names is in the event's window, else 0."""
+    return [0 if any(find_in(spans, n) for n in names) else 1 for names in values if names]
+
+
+def newsie_outside(result: newsie.Extraction, sentences: list[Sentence]) -> list[int]:
+    """Fields of newsie's events not in their window (dates are ISO, so not counted)."""
+    counts: list[int] = []
+    for ev in result.events:
+        spans = window(ev.evidence, sentences)
+        quantity, value = getattr(ev, "quantity", None), getattr(ev, "value", None)
+        counts += _outside([[p.name, *p.aliases] for p in ev.parties]
+                           + [[p.name] for p in ev.people]
+                           + [[ev.location] if ev.location else []]
+                           + [[x.text] for x in (quantity, value) if x is not None], spans)
+    return counts
+
+
+def naive_outside(ev: NaiveEvent, text: str, sentences: list[Sentence]) -> list[int]:
+    """Fields of a naive event not in the window of its quoted evidence (or anywhere, when
+    the quote is not in the text)."""
+    quote = find_span(text, ev.evidence)
+    cited = [Span(start=s.start, end=s.end, text=s.text) for s in sentences
+             if quote and s.start < quote.end and quote.start < s.end]
+    spans = window(cited, sentences) if cited else []
+    fields = [[p] for p in ev.parties] + [[p] for p in ev.people] + [
+        [v] for v in (ev.date, ev.location, ev.quantity, ev.value) if v]
+    return _outside(fields, spans)
 
 
 def _mean(rows: dict[str, dict[str, Any]], key: str) -> float:
@@ -146,13 +183,14 @@ def report(dataset: Path, rows: dict[str, dict[str, Any]], score: newsie.Score,
         "",
         "| system | micro-F1 | P | R | visit F1 | mou F1 | order F1 | meeting F1 | date agr. "
         "| location agr. | quantity agr. | s/article | prompt tok | completion tok "
-        "| tokens / floor | events with evidence not in text |",
-        "| --- " * 16 + "|",
+        "| tokens / floor | events with evidence not in text | fields not in their window |",
+        "| --- " * 17 + "|",
     ]
 
     def line(name: str, s: newsie.Score, prefix: str) -> str:
         pt, ct = _mean(rows, prefix + "prompt"), _mean(rows, prefix + "completion")
         bad = sum(r.get(prefix + "ungrounded", 0) for r in rows.values())
+        outside = sum(r.get(prefix + "outside", 0) for r in rows.values())
         f = s.fields
         return (f"| {name} | {s.micro['f1']:.3f} | {s.micro['precision']:.3f} | "
                 f"{s.micro['recall']:.3f} | "
@@ -161,7 +199,7 @@ def report(dataset: Path, rows: dict[str, dict[str, Any]], score: newsie.Score,
                 f"{f['location']['agreement']:.2f} ({int(f['location']['total'])}) | "
                 f"{f['quantity']['agreement']:.2f} ({int(f['quantity']['total'])}) | "
                 f"{_mean(rows, prefix + 'seconds'):.1f} | {pt:.0f} | {ct:.0f} | "
-                f"{(pt + ct) / floor:.2f} | {bad} |")
+                f"{(pt + ct) / floor:.2f} | {bad} | {outside} |")
 
     lines.append(line("newsie", score, ""))
     if naive is not None:

@@ -50,7 +50,7 @@ def model_endpoint(request: pytest.FixtureRequest) -> dict[str, Any]:
         base_url = server.base_url
     else:
         base_url = REPLAY_URL
-    return {"base_url": base_url, "model": _local.MODEL_NAME,
+    return {"base_url": base_url, "model": _local.MODEL_NAME, "timeout": _local.REQUEST_TIMEOUT,
             "api_key": "sk-test-not-a-real-key-0000"}
 
 
