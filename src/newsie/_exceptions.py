@@ -49,3 +49,7 @@ class ModelOutputError(ModelError):
 
 class LocalModelError(NewsieError):
     """The embedded engine or its model file is missing, corrupt or would not start."""
+
+
+class AliasFileError(NewsieError):
+    """A user alias file is missing or not in a format newsie reads."""
