@@ -33,9 +33,10 @@ def _levels(*levels: tuple[str, str, float, float]) -> list[dict[str, Any]]:
 
 def _comparisons(window: int) -> list[dict[str, Any]]:
     """The hand-set model. Weights (log2 m/u): same parties +5.3, one side naming fewer
-    +0.7, a different counterparty -4.2; same day +5.6, within the window +3.5, further
-    apart -4.2; same quantity +4.3, a different one -7.9. With the prior (-4.2), the same
-    parties and nothing against them link (p 0.68), a day apart p 0.96, months apart never.
+    +0.7, a different counterparty -4.2; same day +5.6, within the window +3.6, further
+    apart -6.6; same quantity +4.3, a different one -7.9. With the prior (-4.2), the same
+    parties and nothing against them link (p 0.68), a day apart p 0.96; dates or
+    quantities that disagree outweigh everything else.
     """
     null = {"is_null_level": True, "label_for_charts": "unknown"}
     return [
@@ -54,8 +55,8 @@ def _comparisons(window: int) -> list[dict[str, Any]]:
                 ("(lo_l = hi_l AND lo_r = hi_r AND lo_l = lo_r) OR "
                  "((lo_l IS NULL OR lo_r IS NULL) AND md_l = md_r)", "same day", 0.5, 0.01),
                 (f"greatest(lo_l - hi_r, lo_r - hi_l) <= {window}",
-                 f"dates within {window} days", 0.45, 0.04),
-                ("ELSE", f"dates more than {window} days apart", 0.05, 0.95))]},
+                 f"dates within {window} days", 0.49, 0.04),
+                ("ELSE", f"dates more than {window} days apart", 0.01, 0.95))]},
         {"output_column_name": "quantity", "comparison_levels": [
             {**null, "sql_condition":
              "qv_l IS NULL OR qv_r IS NULL OR qu_l IS DISTINCT FROM qu_r"},
