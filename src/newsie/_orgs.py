@@ -16,6 +16,7 @@ import logging
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 
@@ -41,6 +42,7 @@ _sh = _import_schwartz_hearst()
 # ------------------------------------------------------------------------------- keys
 
 
+@lru_cache(maxsize=1 << 16)  # cleanco takes about a millisecond a name; names repeat
 def org_key(name: str) -> str:
     """Case, punctuation, a leading "The" and legal forms ("Co., Ltd.") do not count."""
     key = " ".join(name.replace("\u2019", "'").split())
