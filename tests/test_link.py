@@ -152,3 +152,10 @@ def test_cli_link_writes_linked_jsonl(tmp_path: Path) -> None:
     bad.write_text("[1]")
     outcome = CliRunner().invoke(app, ["link", str(events), "--aliases", str(bad)])
     assert outcome.exit_code == 2 and "aliases.json" in outcome.output
+
+
+def test_bad_settings_are_named() -> None:
+    with pytest.raises(ValueError, match="threshold"):
+        newsie.link(_two_outlets(), threshold=1.5)
+    with pytest.raises(ValueError, match="date_window_days"):
+        newsie.link(_two_outlets(), date_window_days=-1)

@@ -76,7 +76,7 @@ def test_user_alias_file_json_and_csv(tmp_path: Path) -> None:
 def test_a_bad_alias_file_is_a_clear_error(tmp_path: Path, content: str) -> None:
     path = tmp_path / "aliases.json"
     path.write_text(content)
-    with pytest.raises(newsie.AliasFileError, match="aliases.json"):
+    with pytest.raises(newsie.AliasFileError, match=r"aliases\.json"):
         read_alias_file(path)
     with pytest.raises(newsie.AliasFileError, match="cannot read"):
         read_alias_file(tmp_path / "missing.json")

@@ -136,6 +136,9 @@ def link(
     canonical name to aliases, or an `OrgRegistry`. Pairs link at a match probability of
     `threshold` or more; dates further apart than `date_window_days` count against a link.
     """
+    if date_window_days < 0 or not 0 < threshold < 1:
+        raise ValueError(f"need date_window_days >= 0 and 0 < threshold < 1, got "
+                         f"{date_window_days} and {threshold}")
     extractions = [r for r in results if isinstance(r, Extraction)]
     registry = _registry(aliases, extractions)
     members: list[tuple[Extraction, Event]] = [(r, ev) for r in extractions for ev in r.events]
@@ -186,8 +189,9 @@ def _assemble(members: list[tuple[Extraction, Event]], registry: OrgRegistry,
               edges: list[dict[str, Any]], window: int) -> list[LinkedEvent]:
     """Connected components of the links, each with its weakest link's score and reason.
 
-    Splink's `cluster_pairwise_predictions_at_threshold` does the same, but needs its
-    tables in one Linker's database; the components of a few thousand edges are cheap.
+    Splink's `cluster_pairwise_predictions_at_threshold` gives the same components but not
+    the link that joined each member, which confidence and reason are made of; a
+    union-find over the links, strongest first, gives both.
     """
     parent = list(range(len(members)))
 
