@@ -14,7 +14,7 @@ from newsie._orgs import OrgRegistry, abbreviations, org_key, read_alias_file
 def test_legal_forms_case_and_punctuation_do_not_matter() -> None:
     assert org_key("Quillon Robotics Co., Ltd.") == org_key("quillon robotics")
     assert org_key("The Marrow Group Inc.") == org_key("Marrow Group")
-    assert org_key("Tavel Cells Co., Limited") == "tavel cells"
+    assert org_key("Tavel Cells Co., Limited") == org_key("Tavel Cells Co.,Ltd") == "tavel cells"
 
 
 def test_abbreviation_definitions_are_found() -> None:

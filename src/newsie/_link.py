@@ -21,8 +21,8 @@ from typing import Any
 from ._orgs import OrgRegistry, org_key
 from .events import Event, Extraction, Failure, LinkedEvent, LinkedSource, Party, Quantity
 
-#: log2(prior odds) + sum of log2(m/u): a pair of the same type sharing a party is, before
-#: looking further, taken to be the same occurrence one time in twenty.
+#: Splink's prior: a pair of the same type sharing an organization is, before anything
+#: else is compared, the same occurrence one time in twenty (log2 odds -4.2).
 PRIOR = 0.05
 
 

@@ -45,7 +45,7 @@ _sh = _import_schwartz_hearst()
 @lru_cache(maxsize=1 << 16)  # cleanco takes about a millisecond a name; names repeat
 def org_key(name: str) -> str:
     """Case, punctuation, a leading "The" and legal forms ("Co., Ltd.") do not count."""
-    key = " ".join(name.replace("\u2019", "'").split())
+    key = " ".join(re.sub(r",(?=\S)", ", ", name.replace("\u2019", "'")).split())
     key = re.sub(r"^the\s+", "", key, flags=re.I)
     previous = None
     while previous != key:  # "Co., Limited" comes off one legal form at a time
