@@ -5,13 +5,12 @@ import pytest
 from newsie._grounding import GroundedEvent
 from newsie._nlp import analyze
 from newsie._normalize import (
-    Organizations,
-    learn_aliases,
     normalize,
     normalize_date,
-    org_key,
+    organizations,
     parse_money,
     parse_quantity,
+    party,
     split_person,
 )
 from newsie._types import SPECS
@@ -80,26 +79,13 @@ def test_people_split_title_name_and_employer(text: str, name: str, title: str |
     assert (person.name, person.title, person.organization) == (name, title, org)
 
 
-def test_aliases_are_learned_from_the_article() -> None:
-    text = ("Lead Intelligent Equipment (LEAD) signed with American Battery Factory (ABF). "
-            "On March 18, LG Energy Solution (LGES) said so.")
-    assert learn_aliases(text) == {"LEAD": "Lead Intelligent Equipment",
-                                   "ABF": "American Battery Factory",
-                                   "LGES": "LG Energy Solution"}
-
-
-def test_one_canonical_name_per_organization() -> None:
+def test_one_canonical_name_per_organization_in_an_article() -> None:
     text = "Lead Intelligent Equipment (LEAD) met Huayou Cobalt Co., Ltd. LEAD and Huayou agreed."
-    orgs = Organizations(text, ["LEAD", "Lead Intelligent Equipment", "Huayou",
-                                "Huayou Cobalt Co., Ltd"])
-    lead = orgs.party("LEAD")
-    assert lead.name == "Lead Intelligent Equipment" and "LEAD" in lead.aliases
-    assert orgs.party("Huayou").name == "Huayou Cobalt Co., Ltd"
-
-
-def test_company_suffixes_do_not_matter() -> None:
-    assert org_key("Huayou Cobalt Co., Ltd.") == org_key("huayou cobalt")
-    assert org_key("International SOS Pte Ltd") == org_key("International SOS")
+    orgs = organizations(text, ["LEAD", "Huayou Cobalt Co., Ltd"])
+    lead = party(orgs, "LEAD", "buyer")
+    assert lead.name == "Lead Intelligent Equipment" and lead.aliases == ["LEAD"]
+    assert lead.role == "buyer"
+    assert party(orgs, "Huayou Cobalt Co., Ltd").name == "Huayou Cobalt Co., Ltd"
 
 
 def _event(kind: str, sent: tuple[int, int], roles: dict[str, list[str]],

@@ -10,7 +10,7 @@ import pytest
 
 import newsie
 from conftest import SEEDS
-from newsie._normalize import org_key
+from newsie._orgs import org_key
 
 
 def _by_type(result: newsie.Extraction, kind: str) -> list[Any]:

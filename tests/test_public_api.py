@@ -1,13 +1,14 @@
 import newsie
 
 PUBLIC = {
-    "Article", "ArticleError", "ArticleTooLargeError", "BinaryInputError",
-    "EmptyArticleError", "Event", "Extraction", "Extractor", "Failure", "LocalModelError",
+    "AliasFileError", "Article", "ArticleError", "ArticleTooLargeError", "BinaryInputError",
+    "EmptyArticleError", "Event", "Extraction", "Extractor", "Failure", "LinkedEvent",
+    "LinkedSource", "LocalModelError",
     "MalformedArticleError", "Meeting", "MoU", "ModelError", "ModelOutputError", "Money",
     "NewsieError", "Order", "Party", "Person", "Quantity", "Score", "ServerError",
     "ServerUnreachableError", "Span", "Summary", "TemplateError", "Usage", "Visit",
     "__version__", "aextract", "aextract_many", "evaluate", "extract", "extract_many",
-    "load_article", "summarize", "to_dataframe", "write_report",
+    "link", "load_article", "summarize", "timeline", "to_dataframe", "write_report",
 }
 
 

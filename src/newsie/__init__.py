@@ -21,6 +21,7 @@ from ._article import Article, ArticleInput, load_article
 from ._batch import arun_many, run_many, summarize
 from ._eval import Score
 from ._exceptions import (
+    AliasFileError,
     ArticleError,
     ArticleTooLargeError,
     BinaryInputError,
@@ -35,11 +36,15 @@ from ._exceptions import (
     TemplateError,
 )
 from ._export import to_dataframe
+from ._link import link
 from ._pipeline import Extractor
+from ._timeline import timeline
 from .events import (
     Event,
     Extraction,
     Failure,
+    LinkedEvent,
+    LinkedSource,
     Meeting,
     Money,
     MoU,
@@ -56,6 +61,7 @@ from .events import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AliasFileError",
     "Article",
     "ArticleError",
     "ArticleTooLargeError",
@@ -65,6 +71,8 @@ __all__ = [
     "Extraction",
     "Extractor",
     "Failure",
+    "LinkedEvent",
+    "LinkedSource",
     "LocalModelError",
     "MalformedArticleError",
     "Meeting",
@@ -91,8 +99,10 @@ __all__ = [
     "evaluate",
     "extract",
     "extract_many",
+    "link",
     "load_article",
     "summarize",
+    "timeline",
     "to_dataframe",
     "write_report",
 ]
@@ -204,11 +214,22 @@ def evaluate(
 
 
 def write_report(
-    results: Iterable[Extraction | Failure], path: str | Path, title: str = "newsie report"
+    results: Iterable[Extraction | Failure],
+    path: str | Path,
+    title: str = "newsie report",
+    linked: Iterable[LinkedEvent] | None = None,
 ) -> Path:
-    """A self-contained HTML page: highlighted evidence, a filterable table, a timeline."""
+    """A self-contained HTML page: highlighted evidence, a filterable table, and a timeline
+    per organization of `linked` (by default the results linked with `link`, when the
+    `link` extra is installed; without it the page says so instead)."""
     from ._report import render
 
+    results = list(results)
+    if linked is None:
+        try:
+            linked = link(results)
+        except ImportError:
+            linked = None
     out = Path(path)
-    out.write_text(render(results, title), encoding="utf-8")
+    out.write_text(render(results, title, linked), encoding="utf-8")
     return out

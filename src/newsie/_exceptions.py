@@ -53,3 +53,7 @@ class LocalModelError(ModelError):
 
 class NlpError(NewsieError):
     """spaCy or its English pipeline is missing."""
+
+
+class AliasFileError(NewsieError):
+    """A user alias file is missing or not in a format newsie reads."""

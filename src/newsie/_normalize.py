@@ -12,6 +12,7 @@ from nameparser import HumanName
 
 from ._grounding import GroundedEvent
 from ._nlp import ORG_LABELS, Analysis
+from ._orgs import OrgRegistry
 from .events import Money, Party, Person, Quantity, Span, _Event
 
 # --------------------------------------------------------------------------- dates
@@ -180,95 +181,35 @@ def _title_part(text: str) -> str:
 
 # -------------------------------------------------------------------- organizations
 
-_SUFFIX = re.compile(
-    r"[\s,]+(co\.?|company|corp\.?|corporation|inc\.?|incorporated|ltd\.?|limited|llc|plc|"
-    r"gmbh|ag|s\.?a\.?|pte|group|holdings?|technology|technologies)\b\.?",
-    re.I,
-)
+def organizations(text: str, names: Iterable[str]) -> OrgRegistry:
+    """The article's organizations: its own "Full Name (ABBR)" definitions, then `names`."""
+    orgs = OrgRegistry()
+    orgs.learn(text)
+    for name in names:
+        orgs.add(name)
+    return orgs
 
 
-def org_key(name: str) -> str:
-    """Case, punctuation and company suffixes do not make two companies different."""
-    key = name.casefold().replace("\u2019", "'")
-    key = re.sub(r"^the\s+", "", key)
-    previous = None
-    while previous != key:
-        previous = key
-        key = _SUFFIX.sub("", key)
-    return re.sub(r"[^\w]+", " ", key).strip()
-
-
-def learn_aliases(text: str) -> dict[str, str]:
-    """Abbreviation -> full name, from 'Lead Intelligent Equipment (LEAD)' in the article."""
-    found: dict[str, str] = {}
-    for m in re.finditer(
-        r"((?:[A-Z][\w&'.\-]*|of|and|&)(?:\s+(?:[A-Z][\w&'.\-]*|of|and|&)){0,6})\s*"
-        r"\(\s*(?:\"|“)?([A-Z][A-Za-z0-9&.\-]{1,11})(?:\"|”)?\s*\)",
-        text,
-    ):
-        full, short = m.group(1).strip(), m.group(2)
-        words = full.split()
-        # keep the shortest tail of the name whose initials can spell the abbreviation
-        for i in range(len(words)):
-            tail = " ".join(words[i:])
-            if tail[:1].upper() == short[:1].upper() and tail[:1].isupper():
-                full = tail
-                break
-        if org_key(full) != org_key(short):
-            found[short] = full
-    return found
-
-
-class Organizations:
-    """One canonical name per organization in an article, with every alias it goes by."""
-
-    def __init__(self, text: str, names: Iterable[str]) -> None:
-        self._abbrev = learn_aliases(text)
-        self._groups: list[list[str]] = []
-        for name in sorted(set(names), key=len, reverse=True):
-            self._add(self._abbrev.get(name, name), name)
-
-    def _add(self, full: str, raw: str) -> None:
-        key = org_key(full)
-        for group in self._groups:
-            if any(_same(key, org_key(member)) for member in group):
-                group.extend(n for n in (full, raw) if n not in group)
-                return
-        self._groups.append(list(dict.fromkeys([full, raw])))
-
-    def party(self, name: str, role: str | None = None) -> Party:
-        for group in self._groups:
-            if name in group:
-                canonical = max(group, key=len)
-                aliases = sorted({n for n in group if n != canonical} | {
-                    short for short, full in self._abbrev.items() if full in group
-                    and short != canonical})
-                return Party(name=canonical, role=role, aliases=aliases)
-        return Party(name=name, role=role)
-
-
-def _same(a: str, b: str) -> bool:
-    if not a or not b:
-        return False
-    if a == b:
-        return True
-    short, long_ = sorted((a, b), key=len)
-    return len(short) >= 4 and re.search(rf"\b{re.escape(short)}\b", long_) is not None
+def party(orgs: OrgRegistry, name: str, role: str | None = None) -> Party:
+    """`name` under its canonical name, with the other names it goes by."""
+    canonical = orgs.canonical(name)
+    return Party(name=canonical, role=role,
+                 aliases=sorted(a for a in orgs.aliases(name) if a != canonical))
 
 
 # ----------------------------------------------------------------------- assembly
 
 
-def _merge(events: Sequence[GroundedEvent], orgs: Organizations) -> list[GroundedEvent]:
+def _merge(events: Sequence[GroundedEvent], orgs: OrgRegistry) -> list[GroundedEvent]:
     """One event per occurrence: same type with shared evidence or the same parties."""
     merged: list[GroundedEvent] = []
     for ev in events:
-        keys = {orgs.party(p).name for p in ev.parties}
+        keys = {orgs.canonical(p) for p in ev.parties}
         spans = {(s.start, s.end) for s in ev.evidence}
         for other in merged:
             if other.spec.name != ev.spec.name:
                 continue
-            same_parties = bool(keys) and keys == {orgs.party(p).name for p in other.parties}
+            same_parties = bool(keys) and keys == {orgs.canonical(p) for p in other.parties}
             if same_parties or spans & {(s.start, s.end) for s in other.evidence}:
                 _absorb(other, ev)
                 break
@@ -294,7 +235,7 @@ def _absorb(into: GroundedEvent, ev: GroundedEvent) -> None:
 def normalize(
     events: Sequence[GroundedEvent], text: str, published: str | None, analysis: Analysis
 ) -> list[_Event]:
-    orgs = Organizations(text, [p for ev in events for p in ev.parties])
+    orgs = organizations(text, [p for ev in events for p in ev.parties])
     return [_build(ev, orgs, published, analysis) for ev in _merge(events, orgs)]
 
 
@@ -310,7 +251,7 @@ def _typed(model: type[_Event], name: str, phrase: str) -> Any:
     return phrase
 
 
-def _build(ev: GroundedEvent, orgs: Organizations, published: str | None,
+def _build(ev: GroundedEvent, orgs: OrgRegistry, published: str | None,
            analysis: Analysis) -> _Event:
     spec = ev.spec
     parties: list[Party] = []
@@ -318,10 +259,10 @@ def _build(ev: GroundedEvent, orgs: Organizations, published: str | None,
     for role, names in ev.roles.items():
         canonical: list[str] = []
         for raw in names:
-            party = orgs.party(raw, role)
-            if all(p.name != party.name for p in parties):
-                parties.append(party)
-            canonical += [party.name] if party.name not in canonical else []
+            named = party(orgs, raw, role)
+            if all(p.name != named.name for p in parties):
+                parties.append(named)
+            canonical += [named.name] if named.name not in canonical else []
         values[role] = canonical if spec.many(role) else next(iter(canonical), None)
     people = list({p.name: p for p in (split_person(s, analysis) for s in ev.people)}.values())
     for name, phrase in ev.details.items():

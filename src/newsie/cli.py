@@ -23,7 +23,7 @@ from ._article import ArticleInput
 from ._batch import expand_inputs, source_of
 from ._cache import ResponseCache
 from ._export import JsonlLog, print_table, to_csv
-from .events import Extraction, Failure
+from .events import Extraction, Failure, LinkedEvent
 
 app = typer.Typer(
     help="Typed, grounded business events (visit, mou, order, meeting) from news articles.",
@@ -165,17 +165,55 @@ def _read_results(path: Path) -> list[Extraction | Failure]:
     return results
 
 
+def _read_linked(path: Path) -> list[LinkedEvent]:
+    try:
+        return [LinkedEvent.model_validate_json(line)
+                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except ValueError as exc:
+        raise _usage_error(f"{path}: not a `newsie link` JSONL file ({exc})") from None
+
+
 @app.command()
 def report(
     results: Annotated[Path, typer.Argument(help="JSONL written by `newsie extract`.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="The HTML page to write.")] = Path(
         "report.html"),
     title: Annotated[str, typer.Option(help="Page title.")] = "newsie report",
+    linked: Annotated[Path | None, typer.Option(
+        help="Timeline from this `newsie link` JSONL instead of linking the results.")] = None,
 ) -> None:
-    """Write one self-contained HTML page: highlighted evidence, event table, timeline."""
-    _check_exists(results)
-    newsie.write_report(_read_results(results), out, title)
+    """Write one self-contained HTML page: evidence, event table, timeline per organization."""
+    _check_exists(results, linked)
+    newsie.write_report(_read_results(results), out, title,
+                        _read_linked(linked) if linked else None)
     err.print(f"wrote {out}", markup=False)
+
+
+@app.command()
+def link(
+    results: Annotated[Path, typer.Argument(help="JSONL written by `newsie extract`.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Write the linked events here (JSONL); default stdout.")] = None,
+    aliases: Annotated[Path | None, typer.Option(
+        help='Alias file: JSON {"Canonical": ["alias", ...]} or CSV canonical,alias,...')] = None,
+    date_window_days: Annotated[int, typer.Option(
+        min=0, help="Dates further apart count against a link.")] = 7,
+) -> None:
+    """Merge the events that report the same occurrence across articles: one line each."""
+    _check_exists(results, aliases)
+    try:
+        linked = newsie.link(_read_results(results), aliases=aliases,
+                             date_window_days=date_window_days)
+    except (newsie.AliasFileError, ImportError) as exc:
+        raise _usage_error(str(exc)) from None
+    lines = "".join(event.model_dump_json() + "\n" for event in linked)
+    if out is None:
+        sys.stdout.write(lines)
+    else:
+        out.write_text(lines, encoding="utf-8")
+    merged = sum(len(e.sources) > 1 for e in linked)
+    err.print(f"{len(linked)} linked events ({merged} reported more than once)"
+              + (f"; wrote {out}" if out else ""), markup=False)
 
 
 @app.command("eval")

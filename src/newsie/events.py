@@ -158,6 +158,30 @@ class Failure(_Model):
     message: str
 
 
+class LinkedSource(_Model):
+    """One article's report of a linked event: where it came from and its evidence."""
+
+    source: str
+    title: str | None = None
+    published: str | None = None
+    event: Event = Field(description="The event as this article reported it, evidence included.")
+
+
+class LinkedEvent(_Model):
+    """One real-world occurrence, merged from every article that reported it."""
+
+    id: str = Field(description="Stable: a hash of its sources' event keys, sorted.")
+    type: str
+    parties: list[Party] = Field(description="Canonical names across the corpus, with aliases.")
+    date: str | None = Field(default=None, description="The most precise date a source gives.")
+    quantity: Quantity | None = None
+    summary: str
+    sources: list[LinkedSource]
+    confidence: float | None = Field(
+        default=None, description="Match probability of its weakest link; None for one source.")
+    reason: str = Field(description="Why the sources were linked, in words.")
+
+
 class Summary(_Model):
     """Totals over a batch of results."""
 
