@@ -98,6 +98,6 @@ def test_dataframe_from_a_result_and_a_batch(fake_server: FakeModelServer) -> No
     fake_server.script = [Reply(body=completion(EVENTS))]
     text = "Acme Motors ordered 5 GWh of cells from Borealis Cells."
     result = newsie.extract(text, base_url=fake_server.base_url)
-    frame = result.to_dataframe()
+    frame = newsie.to_dataframe([result])
     assert list(frame["type"]) == ["order"]
     assert len(newsie.to_dataframe([result, result])) == 2

@@ -386,7 +386,7 @@ def _build(ev: GroundedEvent, orgs: Organizations, published: str | None) -> Eve
         return Visit(summary=_summary(ev, names), visitor=first, host=second,
                      site=ev.location, **common)
     if ev.type == "mou":
-        return MoU(summary=_summary(ev, names), agreement=ev.subject, scope=None,
+        return MoU(summary=_summary(ev, names), agreement=ev.subject,
                    signatories=[p.name for p in people], **common)
     if ev.type == "order":
         return Order(summary=_summary(ev, names), buyer=first, supplier=second,

@@ -6,7 +6,7 @@ token limit. Evidence is a list of sentence numbers, not copied text.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -36,7 +36,3 @@ class WireResponse(BaseModel):
 
     events: list[WireEvent] = Field(max_length=6)
 
-
-def grammar_schema() -> dict[str, Any]:
-    """The JSON schema given to llama.cpp as a grammar (`response_format.schema`)."""
-    return WireResponse.model_json_schema()

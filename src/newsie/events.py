@@ -6,7 +6,7 @@ reader can always go from an event back to the words that support it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,7 +14,7 @@ EventType = Literal["visit", "mou", "order", "meeting"]
 EVENT_TYPES: tuple[EventType, ...] = ("visit", "mou", "order", "meeting")
 
 #: Bumped whenever the JSON shape below changes, so caches and stored output can tell.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 class _Model(BaseModel):
@@ -89,7 +89,6 @@ class MoU(_Event):
     type: Literal["mou"] = "mou"
     agreement: str | None = None
     signatories: list[str] = Field(default_factory=list)
-    scope: str | None = None
 
 
 class Order(_Event):
@@ -136,18 +135,6 @@ class Extraction(_Model):
     usage: Usage = Field(default_factory=Usage)
     warnings: list[str] = Field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
-
-    def _repr_html_(self) -> str:
-        """The report's view of this one article, for notebooks."""
-        from ._report import render
-
-        return render([self], title=self.title or self.source)
-
-    def to_dataframe(self) -> Any:
-        """One row per event (needs pandas: ``pip install 'newsie[pandas]'``)."""
-        from ._export import to_dataframe
-
-        return to_dataframe([self])
 
 
 class Failure(_Model):
