@@ -7,35 +7,12 @@ from newsie._normalize import (
     Organizations,
     learn_aliases,
     normalize,
-    normalize_date,
     org_key,
     parse_money,
     parse_quantity,
     split_person,
 )
 from newsie.events import Span
-
-
-@pytest.mark.parametrize(
-    ("text", "published", "expected"),
-    [
-        ("March 18, 2024", None, "2024-03-18"),
-        ("On March 18", "2024-05-02", "2024-03-18"),
-        ("On March 18", None, "--03-18"),
-        ("August 23rd", None, "--08-23"),
-        ("December 30", "2024-01-05", "2023-12-30"),
-        ("March 2023", None, "2023-03"),
-        ("2019", None, "2019"),
-        ("last Monday", "2024-03-20", "2024-03-18"),
-        ("yesterday", "2023-07-14", "2023-07-13"),
-        ("last Monday", None, None),
-        ("Release time", None, None),
-        ("recently", None, None),
-        (None, None, None),
-    ],
-)
-def test_dates(text: str | None, published: str | None, expected: str | None) -> None:
-    assert normalize_date(text, published) == expected
 
 
 @pytest.mark.parametrize(
@@ -120,6 +97,12 @@ def test_duplicates_merge_and_roles_follow_order() -> None:
     assert order.quantity is not None and order.quantity.value == 20  # type: ignore[union-attr]
     assert order.date == "--03-18"
     assert "American Battery Factory" in order.summary
+
+
+def test_a_day_missing_from_the_publication_year_does_not_fail_the_article() -> None:
+    [event] = normalize([_event("meeting", (0, 4), ["Acme"], date="February 29")], "Acme",
+                        "2023-03-01")
+    assert event.date is None and any("February 29" in w for w in event.warnings)
 
 
 def test_non_dates_are_dropped_with_a_warning() -> None:

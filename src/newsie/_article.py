@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import dateparser
 import json_repair
 import trafilatura
 
+from ._dates import resolve_date
 from ._exceptions import (
     ArticleTooLargeError,
     BinaryInputError,
@@ -214,7 +214,4 @@ def _tidy(text: str) -> str:
 
 
 def _iso_day(value: str | None) -> str | None:
-    if not value:
-        return None
-    parsed = dateparser.parse(value, settings={"RETURN_AS_TIMEZONE_AWARE": False})
-    return parsed.date().isoformat() if parsed else None
+    return resolve_date(value, None).value if value else None

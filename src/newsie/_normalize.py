@@ -4,71 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
 from typing import Any
 
-import dateparser
-
+from ._dates import resolve_date
 from ._grounding import GroundedEvent
 from .events import Event, Meeting, Money, MoU, Order, Party, Person, Quantity, Visit
-
-# --------------------------------------------------------------------------- dates
-
-_BASES = (datetime(2001, 1, 10), datetime(2013, 7, 20))
-_SETTINGS = {"PREFER_DATES_FROM": "past", "RETURN_AS_TIMEZONE_AWARE": False,
-             "PARSERS": ["relative-time", "absolute-time", "custom-formats"]}
-
-
-def _parse(text: str, base: datetime) -> tuple[datetime, str] | None:
-    parser = dateparser.date.DateDataParser(languages=["en"], settings={
-        **_SETTINGS, "RELATIVE_BASE": base})
-    data = parser.get_date_data(text)
-    if data.date_obj is None:
-        return None
-    return data.date_obj, data.period or "day"
-
-
-def normalize_date(text: str | None, published: str | None) -> str | None:
-    """An ISO date at the precision the text gives, or None for non-dates.
-
-    The text is parsed against two unrelated reference days. Parts that agree come from
-    the text itself; parts that differ were filled in by the parser, so they are taken
-    from `published` or, with no publication date, left out (`--MM-DD` for a bare day).
-    """
-    if not text:
-        return None
-    text = re.sub(r"^(on|in|at|since|from|dated)\s+", "", text.strip(), flags=re.I)
-    a, b = (_parse(text, base) for base in _BASES)
-    if a is None or b is None:
-        return None
-    (da, period), (db, _) = a, b
-    pub = _published(published)
-    if (da.month, da.day) != (db.month, db.day) and period == "day":
-        # relative ("last Monday"): only meaningful against the publication date
-        if pub is None:
-            return None
-        resolved = _parse(text, datetime(pub.year, pub.month, pub.day))
-        return resolved[0].date().isoformat() if resolved else None
-    year: int | None = da.year if da.year == db.year else (pub.year if pub else None)
-    if period == "year":
-        return f"{year:04d}" if year else None
-    if period == "month":
-        return f"{year:04d}-{da.month:02d}" if year else None
-    if year is None:
-        return f"--{da.month:02d}-{da.day:02d}"
-    if pub and da.year != db.year and date(year, da.month, da.day) > pub:
-        year -= 1  # "December 30" in a January article is last December
-    return f"{year:04d}-{da.month:02d}-{da.day:02d}"
-
-
-def _published(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
 
 # ---------------------------------------------------------------------- quantities
 
@@ -371,15 +311,15 @@ def _build(ev: GroundedEvent, orgs: Organizations, published: str | None) -> Eve
         if all(p.name != party.name for p in parties):
             parties.append(party)
     people = [split_person(p) for p in ev.people]
-    when = normalize_date(ev.date, published)
+    when = resolve_date(ev.date, published) if ev.date else None
     warnings = list(ev.warnings)
-    if ev.date and when is None:
-        warnings.append(f"date {ev.date!r} is not a date that can be placed; dropped")
+    if when is not None and when.warning:
+        warnings.append(when.warning)
     names = [p.name for p in parties]
     first = names[0] if names else None
     second = names[1] if len(names) > 1 else None
     common: dict[str, Any] = {
-        "parties": parties, "people": people, "date": when, "location": ev.location,
+        "parties": parties, "people": people, "date": when.value if when else None, "location": ev.location,
         "evidence": ev.evidence, "warnings": warnings, "grounded": ev.grounded,
     }
     if ev.type == "visit":
