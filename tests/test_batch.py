@@ -21,7 +21,7 @@ def test_seeds_and_broken_inputs_each_give_one_record(
     fake_server.script = [events_reply([])]
     binary = tmp_path / "junk.txt"
     binary.write_bytes(b"\x00\x01\x02" * 100)
-    inputs = [*SEEDS, "", binary, "   ", '{"id": 3}']
+    inputs = [*SEEDS, "", binary, "   ", '{"id": 3, "title": "no content"}']
     results = list(newsie.extract_many(inputs, concurrency=3, **_options(fake_server)))
     assert len(results) == len(inputs)
     assert all(isinstance(r, newsie.Extraction) for r in results[: len(SEEDS)])

@@ -108,8 +108,9 @@ def extract(
                 results.append(result)
                 progress.advance(task)
                 if isinstance(result, Failure):
-                    progress.console.print(f"error: {result.source}: {result.message}",
-                                           markup=False)
+                    where = "" if result.message.startswith(result.source) else (
+                        f"{result.source}: ")
+                    progress.console.print(f"error: {where}{result.message}", markup=False)
                 if log is not None:
                     log.write(result)
                 elif fmt is Format.jsonl:
