@@ -7,6 +7,8 @@ dropped connections) with backoff, bounded in attempts and in total time.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
 from dataclasses import dataclass, field, replace
@@ -179,12 +181,33 @@ def translate_error(exc: BaseException, endpoint: Endpoint, attempts: int) -> Mo
     return type(err)(redact(str(err), endpoint.api_key))
 
 
+def _accept_control_characters(response: Any) -> None:
+    """Re-encode an answer with raw control characters inside its JSON strings.
+
+    Small models write them; pydantic's JSON reader refuses them, and a re-ask costs a whole
+    model call. This hook runs before instructor parses the answer. Anything else that does
+    not parse is left for instructor's re-ask.
+    """
+    for choice in getattr(response, "choices", None) or []:
+        message = getattr(choice, "message", None)
+        content = getattr(message, "content", None)
+        if not isinstance(content, str):
+            continue
+        try:
+            json.loads(content)
+        except ValueError:
+            with contextlib.suppress(ValueError):
+                value = json.loads(content, strict=False)
+                message.content = json.dumps(value, ensure_ascii=False)
+
+
 class _UsageMeter:
     """Adds up token usage over every attempt, re-asks included."""
 
     def __init__(self) -> None:
         self.usage = Usage()
         self.hooks = Hooks()
+        self.hooks.on("completion:response", _accept_control_characters)
         self.hooks.on("completion:response", self._on_response)
 
     def _on_response(self, response: Any) -> None:
