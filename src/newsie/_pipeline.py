@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import openai
+from pydantic import ValidationError
 
 from . import _local
 from ._article import MAX_INPUT_BYTES, MAX_TEXT_CHARS, Article, ArticleInput, load_article
@@ -191,14 +192,19 @@ class Extractor:
     def _cache_key(self, messages: list[dict[str, str]], model: str) -> str:
         ep = self._client.endpoint if self._client else Endpoint(**self._local_options)
         params = {"model": model, "max_tokens": ep.max_tokens, "temperature": ep.temperature,
-                  "reasks": ep.reasks}
+                  "reasks": ep.reasks, "response_schema": WireResponse.model_json_schema(),
+                  "prompts": self.prompts.digest()}
         return ResponseCache.key(messages, params)
 
     def _cached(self, key: str) -> tuple[WireResponse, Usage] | None:
         value = self.cache.get(key) if self.cache is not None else None
         if value is None:
             return None
-        return WireResponse.model_validate(value["answer"]), Usage(requests=1, cached=1)
+        try:
+            answer = WireResponse.model_validate(value.get("answer"))
+        except ValidationError:  # stored by an older newsie: ask again
+            return None
+        return answer, Usage(requests=1, cached=1)
 
     def _store(self, key: str, hit: tuple[WireResponse, Usage]) -> None:
         if self.cache is not None:
