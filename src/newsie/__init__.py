@@ -117,11 +117,11 @@ def extract(
     `options` tune the endpoint (`timeout`, `max_attempts`, `max_retry_seconds`, `reasks`,
     `max_tokens`) and the reader (`chunk_chars`, `max_bytes`, `max_chars`).
     """
-    extractor = Extractor(
+    with Extractor(
         base_url=base_url, model=model, api_key=api_key, client=client,
         template_dir=template_dir, keep_ungrounded=keep_ungrounded, **options,
-    )
-    return extractor.extract(article, source=source, published=published)
+    ) as extractor:
+        return extractor.extract(article, source=source, published=published)
 
 
 async def aextract(
@@ -138,11 +138,11 @@ async def aextract(
     **options: Any,
 ) -> Extraction:
     """The async twin of `extract`, for services running an event loop."""
-    extractor = Extractor(
+    with Extractor(
         base_url=base_url, model=model, api_key=api_key, client=client,
         template_dir=template_dir, keep_ungrounded=keep_ungrounded, **options,
-    )
-    return await extractor.aextract(article, source=source, published=published)
+    ) as extractor:
+        return await extractor.aextract(article, source=source, published=published)
 
 
 def extract_many(

@@ -209,3 +209,14 @@ class Extractor:
     def _store(self, key: str, hit: tuple[WireResponse, Usage]) -> None:
         if self.cache is not None:
             self.cache.put(key, {"answer": hit[0].model_dump(), "usage": hit[1].model_dump()})
+
+    def close(self) -> None:
+        """Release the cache's files; a long-lived service makes and drops many extractors."""
+        if self.cache is not None:
+            self.cache.close()
+
+    def __enter__(self) -> Extractor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
