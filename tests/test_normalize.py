@@ -164,3 +164,26 @@ def test_events_whose_parties_are_all_people_are_dropped() -> None:
     text = "Minister Lee Chang-yang met Chairman Jeon."
     events = normalize([_event("meeting", (0, 42), ["Minister Lee Chang-yang"])], text, None)
     assert events == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "summary"),
+    [
+        ("order", {"quantity": "20 GWh", "subject": "batteries"},
+         "Acme Motors ordered 20 GWh of batteries from Borealis Cells"),
+        ("order", {}, "Acme Motors placed an order with Borealis Cells"),
+        ("order", {"subject": "an order"}, "Acme Motors placed an order with Borealis Cells"),
+        ("order", {"subject": "purchase contract"},
+         "Acme Motors placed a purchase contract with Borealis Cells"),
+        ("mou", {"subject": "strategic cooperation agreement"},
+         "Acme Motors signed a strategic cooperation agreement with Borealis Cells"),
+        ("mou", {"subject": "an MoU"}, "Acme Motors signed an MoU with Borealis Cells"),
+        ("meeting", {"subject": "talks"}, "Acme Motors held talks"),
+        ("meeting", {"subject": "annual investor forum"},
+         "Acme Motors held an annual investor forum"),
+    ],
+)
+def test_summaries_read_as_english(kind: str, fields: dict[str, str], summary: str) -> None:
+    [event] = normalize([_event(kind, (0, 4), ["Acme Motors", "Borealis Cells"], **fields)],
+                        "Acme Motors and Borealis Cells", None)
+    assert event.summary == summary

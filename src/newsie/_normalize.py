@@ -337,6 +337,17 @@ def _build(ev: GroundedEvent, orgs: Organizations, published: str | None) -> Eve
                    topics=[ev.subject] if ev.subject else [], **common)
 
 
+_DETERMINER = re.compile(r"^(a|an|the|its|their|his|her|one|two|three|several|\d)\b", re.I)
+_ORDER_WORDS = re.compile(r"(purchase |supply )?(order|contract|deal|agreement)s?", re.I)
+
+
+def _noun(phrase: str) -> str:
+    """'forum' -> 'a forum', 'annual forum' -> 'an annual forum'; 'talks', 'the MoU' as is."""
+    if _DETERMINER.match(phrase) or phrase.endswith("s"):
+        return phrase
+    return ("an " if phrase[0].lower() in "aeiou" else "a ") + phrase
+
+
 def _summary(ev: GroundedEvent, names: list[str]) -> str:
     """A one-line headline built from grounded fields, so it cannot say more than they do."""
     a = names[0] if names else "An organization"
@@ -345,9 +356,13 @@ def _summary(ev: GroundedEvent, names: list[str]) -> str:
     if ev.type == "visit":
         return f"{a} visited {b or 'a partner'}{at}"
     if ev.type == "mou":
-        what = ev.subject or "an agreement"
-        return f"{a} signed {what}" + (f" with {b}" if b else "")
+        return f"{a} signed {_noun(ev.subject or 'agreement')}" + (f" with {b}" if b else "")
     if ev.type == "order":
-        what = " ".join(x for x in (ev.quantity, ev.subject) if x) or "an order"
+        subject = re.sub(r"^(an?|the)\s+", "", ev.subject or "order", flags=re.I)
+        if ev.quantity is None and _ORDER_WORDS.fullmatch(subject):
+            return f"{a} placed {_noun(subject)}" + (f" with {b}" if b else "")
+        what = ev.quantity or subject if not ev.subject else subject
+        if ev.quantity and ev.subject and ev.quantity not in subject:
+            what = f"{ev.quantity} of {subject}"
         return f"{a} ordered {what}" + (f" from {b}" if b else "")
-    return f"{a} held {ev.subject or 'a meeting'}{at}"
+    return f"{a} held {_noun(ev.subject or 'meeting')}{at}"
