@@ -22,7 +22,7 @@ import newsie
 from ._article import ArticleInput
 from ._batch import expand_inputs, source_of
 from ._cache import ResponseCache
-from ._export import JsonlLog, print_table, to_csv
+from ._export import JsonlLog, error_line, print_table, to_csv
 from .events import Extraction, Failure
 
 app = typer.Typer(
@@ -108,9 +108,7 @@ def extract(
                 results.append(result)
                 progress.advance(task)
                 if isinstance(result, Failure):
-                    where = "" if result.message.startswith(result.source) else (
-                        f"{result.source}: ")
-                    progress.console.print(f"error: {where}{result.message}", markup=False)
+                    progress.console.print(f"error: {error_line(result)}", markup=False)
                 if log is not None:
                     log.write(result)
                 elif fmt is Format.jsonl:
@@ -121,7 +119,7 @@ def extract(
         elif fmt is Format.csv:
             sink.write(to_csv(results))
         elif fmt is Format.table:
-            print_table(results, Console(file=sink, width=160))
+            print_table(results, Console(file=sink))
     finally:
         if log is not None:
             log.close()
@@ -137,7 +135,7 @@ def _stdin() -> newsie.Article:
     try:
         return newsie.load_article(sys.stdin.buffer.read(), source="<stdin>")
     except newsie.ArticleError as exc:
-        err.print(f"error: <stdin>: {exc}", markup=False)
+        err.print(f"error: <stdin>: {str(exc).removeprefix('<stdin>: ')}", markup=False)
         raise typer.Exit(1) from None
 
 
