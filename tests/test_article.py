@@ -82,8 +82,8 @@ def test_bytes_that_fit_no_encoding_are_refused() -> None:
         ("寧德時代與一家德國汽車製造商簽署了電池供應協議。雙方將在歐洲建設新的工廠。", "big5"),
         ("パナソニックは米国の自動車メーカーと電池の供給契約を結んだ。両社は新しい工場を建設する。",
          "shift_jis"),
-        ("Renault’s chief executive said the “Ampère” deal with Société Générale was signed "
-         "in Paris on Tuesday.", "cp1252"),
+        ("Renault\u2019s chief executive said the \u201cAmp\u00e8re\u201d deal with "
+         "Société Générale was signed in Paris on Tuesday.", "cp1252"),
     ],
 )
 def test_news_in_legacy_encodings_is_decoded(

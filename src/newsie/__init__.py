@@ -14,9 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from ._article import Article, ArticleInput, load_article
 from ._batch import arun_many, run_many, summarize
@@ -53,6 +51,9 @@ from .events import (
     Usage,
     Visit,
 )
+
+if TYPE_CHECKING:
+    import openai
 
 __version__ = "0.1.0"
 

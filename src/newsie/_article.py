@@ -15,9 +15,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import json_repair
-import trafilatura
-
 from ._dates import resolve_date
 from ._exceptions import (
     ArticleTooLargeError,
@@ -107,6 +104,8 @@ def html_to_text(markup: str) -> tuple[str, str | None, str | None]:
     if not re.search(r"<(html|body)\b", markup, re.I):
         # trafilatura looks for a document; a bare fragment would come back empty.
         markup = f"<html><body><article>{markup}</article></body></html>"
+    import trafilatura  # a third of a second to import; plain text never needs it
+
     doc = trafilatura.bare_extraction(
         markup, favor_recall=True, include_comments=False, with_metadata=True
     )
@@ -139,6 +138,8 @@ def _json_post(raw: str, source: str) -> dict[str, Any] | None:
         raise MalformedArticleError(f"{source}: JSON input is nested too deeply") from exc
     except json.JSONDecodeError:
         # Feeds are often cut off mid-string; json_repair closes what is open.
+        import json_repair
+
         try:
             value = _unescape_slashes(json_repair.loads(raw))
         except RecursionError as exc:

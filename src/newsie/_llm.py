@@ -12,12 +12,8 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import instructor
-import openai
-from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
-from instructor.core.hooks import Hooks
 from pydantic import BaseModel
 from tenacity import (
     AsyncRetrying,
@@ -31,6 +27,10 @@ from tenacity import (
 
 from ._exceptions import ModelError, ModelOutputError, ServerError, ServerUnreachableError
 from .events import Usage
+
+if TYPE_CHECKING:  # openai and instructor take a second to import; only a model call needs them
+    import instructor
+    import openai
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -108,12 +108,16 @@ def redact(message: str, secret: str | None) -> str:
 
 def _cause(exc: BaseException) -> BaseException:
     """instructor wraps transport errors in InstructorRetryException; look beneath."""
+    from instructor.core.exceptions import InstructorRetryException
+
     if isinstance(exc, InstructorRetryException) and exc.__cause__ is not None:
         return exc.__cause__
     return exc
 
 
 def is_transient(exc: BaseException) -> bool:
+    import openai
+
     exc = _cause(exc)
     return isinstance(
         exc, (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
@@ -121,6 +125,8 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def _retry_after(exc: BaseException) -> float | None:
+    import openai
+
     exc = _cause(exc)
     if isinstance(exc, openai.APIStatusError):
         value = exc.response.headers.get("retry-after")
@@ -154,6 +160,9 @@ def _retry_policy(endpoint: Endpoint) -> dict[str, Any]:
 
 def translate_error(exc: BaseException, endpoint: Endpoint, attempts: int) -> ModelError:
     """One clear `NewsieError` per failure, with the key scrubbed from the message."""
+    import openai
+    from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+
     where = endpoint.base_url or "the OpenAI API"
     cause = _cause(exc)
     if isinstance(cause, openai.APITimeoutError):
@@ -189,7 +198,7 @@ def _accept_control_characters(response: Any) -> None:
     not parse is left for instructor's re-ask.
     """
     for choice in getattr(response, "choices", None) or []:
-        message = getattr(choice, "message", None)
+        message: Any = getattr(choice, "message", None)
         content = getattr(message, "content", None)
         if not isinstance(content, str):
             continue
@@ -205,6 +214,8 @@ class _UsageMeter:
     """Adds up token usage over every attempt, re-asks included."""
 
     def __init__(self) -> None:
+        from instructor.core.hooks import Hooks
+
         self.usage = Usage()
         self.hooks = Hooks()
         self.hooks.on("completion:response", _accept_control_characters)
@@ -242,6 +253,9 @@ class ModelClient:
         }
 
     def _sync_client(self) -> instructor.Instructor:
+        import instructor
+        import openai
+
         if self._sync is None:
             base = self._given if isinstance(self._given, openai.OpenAI) else None
             base = base or openai.OpenAI(**self._openai_kwargs())
@@ -250,6 +264,9 @@ class ModelClient:
         return self._sync
 
     def _async_client(self) -> instructor.AsyncInstructor:
+        import instructor
+        import openai
+
         if self._async is None:
             base = self._given if isinstance(self._given, openai.AsyncOpenAI) else None
             base = base or openai.AsyncOpenAI(**self._openai_kwargs())

@@ -319,8 +319,9 @@ def _build(ev: GroundedEvent, orgs: Organizations, published: str | None) -> Eve
     first = names[0] if names else None
     second = names[1] if len(names) > 1 else None
     common: dict[str, Any] = {
-        "parties": parties, "people": people, "date": when.value if when else None, "location": ev.location,
-        "evidence": ev.evidence, "warnings": warnings, "grounded": ev.grounded,
+        "parties": parties, "people": people, "date": when.value if when else None,
+        "location": ev.location, "evidence": ev.evidence, "warnings": warnings,
+        "grounded": ev.grounded,
     }
     if ev.type == "visit":
         return Visit(summary=_summary(ev, names), visitor=first, host=second,

@@ -7,9 +7,8 @@ import itertools
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
 from pydantic import ValidationError
 
 from . import _local
@@ -22,6 +21,9 @@ from ._prompts import Prompts
 from ._schema import WireResponse
 from ._sentences import Sentence, chunk_sentences, is_instruction, split_sentences
 from .events import Extraction, Usage
+
+if TYPE_CHECKING:
+    import openai
 
 #: Characters of article per model call; longer articles are read in overlapping windows.
 CHUNK_CHARS = 6000
