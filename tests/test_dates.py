@@ -77,3 +77,9 @@ def test_part_of_a_year_never_gets_an_invented_month_or_day(
 def test_vague_part_of_a_month_keeps_the_month() -> None:
     assert resolve_date("early October", "2024-11-02").value == "2024-10"
     assert resolve_date("mid-2024", None).value == "2024"
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-03-26", "2024-03-26T09:00:00", "2024-03-26T23:30:00-05:00", "2024-03-26 09:00"])
+def test_metadata_timestamps_give_their_day(text: str) -> None:
+    assert resolve_date(text, None).value == "2024-03-26"

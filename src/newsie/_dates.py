@@ -9,6 +9,7 @@ from the publication date or left out. Nothing here raises on a bad date; it com
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,8 +19,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from dateparser.date import DateDataParser
 
-#: Tried in this order; dateparser keeps the first language the words make sense in.
-LANGUAGES = ["en", "de", "fr", "es", "it", "pt", "nl", "zh", "ja", "ko", "ru"]
+#: By script, groups tried in this order; dateparser keeps the first language the words fit.
+#: Each language costs a one-off load, so English goes first, alone.
+LANGUAGES = {"latin": (("en",), ("de", "fr", "es", "it", "pt", "nl")),
+             "cjk": (("zh", "ja", "ko"),), "cyrillic": (("ru", "uk"),)}
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 _BASES = (datetime(2001, 1, 10), datetime(2013, 7, 20))
 _SETTINGS = {"PREFER_DATES_FROM": "past", "RETURN_AS_TIMEZONE_AWARE": False,
@@ -35,6 +40,7 @@ _LEAD = re.compile(
 _PART_OF_YEAR = re.compile(
     r"\b(?:Q[1-4]|H[12]|quarter|half|quartal|trimestre|semestre)\b|季度|半年", re.I
 )
+_ISO = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2\d\d\d)(?!\d)")
 
 
@@ -47,17 +53,20 @@ class DateResult:
 
 
 @lru_cache(maxsize=64)
-def _parser(base: datetime) -> DateDataParser:
+def _parser(base: datetime, languages: tuple[str, ...]) -> DateDataParser:
     from dateparser.date import DateDataParser
 
-    return DateDataParser(languages=LANGUAGES, settings={**_SETTINGS, "RELATIVE_BASE": base})
+    return DateDataParser(languages=list(languages),
+                          settings={**_SETTINGS, "RELATIVE_BASE": base})
 
 
 def _parse(text: str, base: datetime) -> tuple[datetime, str] | None:
-    data = _parser(base).get_date_data(text)
-    if data.date_obj is None:
-        return None
-    return data.date_obj, data.period or "day"
+    script = "cjk" if _CJK.search(text) else "cyrillic" if _CYRILLIC.search(text) else "latin"
+    for languages in LANGUAGES[script]:
+        data = _parser(base, languages).get_date_data(text)
+        if data.date_obj is not None:
+            return data.date_obj, data.period or "day"
+    return None
 
 
 def _published(value: str | None) -> date | None:
@@ -80,6 +89,10 @@ def resolve_date(expression: str, published: str | None) -> DateResult:
         return DateResult(None, f"date {expression!r} {why}; dropped")
 
     text = _LEAD.sub("", " ".join(expression.split()))
+    iso = _ISO.match(text)
+    if iso:  # metadata dates, fast: dateparser costs a second to warm up
+        with contextlib.suppress(ValueError):
+            return DateResult(_at(date.fromisoformat(iso.group(1)), "day"))
     if not text:
         return dropped("is not a date")
     if _PART_OF_YEAR.search(text):
