@@ -222,9 +222,8 @@ def _bytes_to_text(raw: bytes) -> str:
     text = str(best) if best is not None else ""
     # a guess that reads as unassigned or private code points is no encoding at all
     sample = text[:8192]
-    if not text or sum(unicodedata.category(ch) in ("Cn", "Co", "Cs") for ch in sample) > len(
-        sample
-    ) // 100:
+    unassigned = sum(unicodedata.category(ch) in ("Cn", "Co", "Cs") for ch in sample)
+    if not text or unassigned > len(sample) // 100:
         raise BinaryInputError("input is not text: neither UTF-8 nor any encoding it fits")
     return text
 
