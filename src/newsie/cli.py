@@ -5,6 +5,7 @@ Exit codes: 0 everything worked, 1 some articles failed, 2 a usage error.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -102,7 +103,7 @@ def extract(
     progress = Progress(TextColumn("extracting"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=err, disable=not show, transient=True)
     try:
-        with progress:
+        with progress if show else contextlib.nullcontext():  # rich<14 prints a blank line
             task = progress.add_task("extract", total=len(items))
             for result in stream:
                 results.append(result)
