@@ -116,3 +116,15 @@ def test_a_cached_answer_that_no_longer_validates_is_a_miss(
     again = newsie.extract(ACME, **_options(fake_server))  # type: ignore[arg-type]
     assert [e.type for e in again.events] == ["mou"]
     assert len(fake_server.requests) == 2 and again.usage.cached == 0
+
+
+def test_cache_misses_when_a_template_changes_but_renders_the_same(
+    fake_server: FakeModelServer, tmp_path: Path
+) -> None:
+    fake_server.script = [GOOD]
+    template = "Article: {{ sentences | map(attribute='text') | join(' ') }}"
+    (tmp_path / "extract.j2").write_text(template)
+    newsie.extract(ACME, template_dir=tmp_path, **_options(fake_server))  # type: ignore[arg-type]
+    (tmp_path / "extract.j2").write_text("{# prompt v2 #}" + template)  # same rendered text
+    newsie.extract(ACME, template_dir=tmp_path, **_options(fake_server))  # type: ignore[arg-type]
+    assert fake_server.requests[0]["messages"] == fake_server.requests[1]["messages"]
