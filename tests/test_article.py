@@ -26,6 +26,12 @@ def test_plain_text_path_and_string_give_the_same_text() -> None:
     assert from_path.text.startswith("In Uncategorized")
 
 
+def test_text_input_is_named_by_its_fingerprint() -> None:
+    article = load_article("Acme met Beta in Oslo.\r\n\r\n\r\nThey signed a deal.  ")
+    same = load_article("Acme met Beta in Oslo.\n\nThey signed a deal.")
+    assert article.source == same.source == "text:" + article.fingerprint[:12]
+
+
 def test_truncated_wordpress_json_is_recovered() -> None:
     raw = SEEDS[4].read_text()
     with pytest.raises(json.JSONDecodeError):
@@ -64,9 +70,34 @@ def test_binary_bytes_are_refused() -> None:
         load_article(bytes(range(256)) * 10)
 
 
-def test_invalid_utf8_is_refused_with_the_offset() -> None:
-    with pytest.raises(BinaryInputError, match="not UTF-8"):
+def test_bytes_that_fit_no_encoding_are_refused() -> None:
+    with pytest.raises(BinaryInputError, match="neither UTF-8 nor any encoding"):
         load_article(b"\xff\xfe\xfa" * 400)
+
+
+@pytest.mark.parametrize(
+    ("sentences", "encoding"),
+    [
+        ("宁德时代与一家德国汽车制造商签署了电池供应协议。双方将在欧洲建设新的工厂。", "gbk"),
+        ("寧德時代與一家德國汽車製造商簽署了電池供應協議。雙方將在歐洲建設新的工廠。", "big5"),
+        ("パナソニックは米国の自動車メーカーと電池の供給契約を結んだ。両社は新しい工場を建設する。",
+         "shift_jis"),
+        ("Renault\u2019s chief executive said the \u201cAmp\u00e8re\u201d deal with "
+         "Société Générale was signed in Paris on Tuesday.", "cp1252"),
+    ],
+)
+def test_news_in_legacy_encodings_is_decoded(
+    sentences: str, encoding: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "article.txt"
+    path.write_bytes(sentences.encode(encoding))
+    assert load_article(path).text == sentences
+    assert load_article(sentences.encode(encoding)).text == sentences
+
+
+def test_utf8_text_with_one_stray_byte_stays_utf8() -> None:
+    raw = "Müller of Zürich met Beta in Malmö. ".encode() * 3 + b"\xff"
+    assert load_article(raw).text.startswith("Müller of Zürich met Beta in Malmö.")
 
 
 def test_a_few_bad_bytes_in_real_text_are_replaced() -> None:
@@ -93,10 +124,23 @@ def test_big_file_is_refused_before_reading(tmp_path: Path) -> None:
         load_article(path, max_bytes=1_000)
 
 
-@pytest.mark.parametrize("raw", ['{"id": 1, "title": "no content"}', "[1, 2, 3]", "{"])
-def test_json_that_is_not_a_post_is_refused(raw: str) -> None:
-    with pytest.raises(MalformedArticleError):
+@pytest.mark.parametrize("raw", ['{"id": 1, "title": "no content"}', '[{"title": "x"}]'])
+def test_json_post_without_content_is_refused(raw: str) -> None:
+    with pytest.raises(MalformedArticleError, match="not a WordPress post"):
         load_article(raw)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[Exclusive] CATL signs a battery supply deal with Acme Motors.",
+        "{{ site.header }}\nAcme Motors signed a supply agreement with Borealis Cells.",
+        "{Update} Acme Motors ordered 5 GWh of cells from Borealis Cells.",
+        "[1, 2, 3]",
+    ],
+)
+def test_text_opening_with_a_bracket_is_text_not_json(text: str) -> None:
+    assert load_article(text).text == text
 
 
 def test_deeply_nested_json_is_refused() -> None:

@@ -3,9 +3,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import diskcache
+import pytest
+
 import newsie
 from conftest import SEEDS
 from fakeserver import FakeModelServer, Reply, events_reply
+from newsie import _pipeline, _schema
 
 GOOD = events_reply([{"type": "mou", "sent": [1], "parties": ["Acme Motors"], "people": []}])
 ACME = "On May 4, Acme Motors signed a supply agreement with Borealis Cells in Oslo."
@@ -21,7 +25,7 @@ def test_seeds_and_broken_inputs_each_give_one_record(
     fake_server.script = [events_reply([])]
     binary = tmp_path / "junk.txt"
     binary.write_bytes(b"\x00\x01\x02" * 100)
-    inputs = [*SEEDS, "", binary, "   ", '{"id": 3}']
+    inputs = [*SEEDS, "", binary, "   ", '{"id": 3, "title": "no content"}']
     results = list(newsie.extract_many(inputs, concurrency=3, **_options(fake_server)))
     assert len(results) == len(inputs)
     assert all(isinstance(r, newsie.Extraction) for r in results[: len(SEEDS)])
@@ -85,3 +89,42 @@ def test_summary_totals(fake_server: FakeModelServer) -> None:
     summary = newsie.summarize(results)
     assert (summary.done, summary.failed, summary.cached) == (2, 1, 1)
     assert summary.events["mou"] == 2 and summary.usage.total_tokens == 60
+
+
+def test_cache_misses_when_the_response_schema_changes(
+    fake_server: FakeModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_server.script = [GOOD]
+    newsie.extract(ACME, **_options(fake_server))  # type: ignore[arg-type]
+
+    class NewWire(_schema.WireResponse):
+        note: str | None = None
+
+    monkeypatch.setattr(_pipeline, "WireResponse", NewWire)
+    again = newsie.extract(ACME, **_options(fake_server))  # type: ignore[arg-type]
+    assert len(fake_server.requests) == 2 and again.usage.cached == 0
+
+
+def test_a_cached_answer_that_no_longer_validates_is_a_miss(
+    fake_server: FakeModelServer, tmp_path: Path
+) -> None:
+    fake_server.script = [GOOD]
+    newsie.extract(ACME, **_options(fake_server))  # type: ignore[arg-type]
+    with diskcache.Cache(str(tmp_path / "responses")) as store:  # as an older newsie left it
+        for key in list(store):
+            store[key] = {"answer": {"events": [{"kind": "old"}]}, "usage": {}}
+    again = newsie.extract(ACME, **_options(fake_server))  # type: ignore[arg-type]
+    assert [e.type for e in again.events] == ["mou"]
+    assert len(fake_server.requests) == 2 and again.usage.cached == 0
+
+
+def test_cache_misses_when_a_template_changes_but_renders_the_same(
+    fake_server: FakeModelServer, tmp_path: Path
+) -> None:
+    fake_server.script = [GOOD]
+    template = "Article: {{ sentences | map(attribute='text') | join(' ') }}"
+    (tmp_path / "extract.j2").write_text(template)
+    newsie.extract(ACME, template_dir=tmp_path, **_options(fake_server))  # type: ignore[arg-type]
+    (tmp_path / "extract.j2").write_text("{# prompt v2 #}" + template)  # same rendered text
+    newsie.extract(ACME, template_dir=tmp_path, **_options(fake_server))  # type: ignore[arg-type]
+    assert fake_server.requests[0]["messages"] == fake_server.requests[1]["messages"]

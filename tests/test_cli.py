@@ -30,9 +30,12 @@ def test_missing_path_is_a_usage_error() -> None:
 def test_bad_input_is_one_line_and_exit_1(tmp_path: Path, content: bytes, message: str) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_bytes(content)
-    result = runner.invoke(app, ["extract", str(bad), "--base-url", "http://127.0.0.1:9/v1"])
+    result = runner.invoke(
+        app, ["extract", str(bad), "--base-url", "http://127.0.0.1:9/v1", "--format", "csv"]
+    )
     assert result.exit_code == 1
     assert message in result.output and "Traceback" not in result.output
+    assert result.output.count(str(bad)) == 1  # "error: bad.txt: ...", not "bad.txt: bad.txt:"
 
 
 def test_unreachable_server_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,10 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
+from rich.console import Console
 
 import newsie
 from fakeserver import FakeModelServer, Reply, completion
-from newsie._export import to_csv
+from newsie._export import print_table, to_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ('{"events":[{"type":"order","sent":[1],"buyer":"Acme Motors",'
@@ -98,6 +100,39 @@ def test_dataframe_from_a_result_and_a_batch(fake_server: FakeModelServer) -> No
     fake_server.script = [Reply(body=completion(EVENTS))]
     text = "Acme Motors ordered 5 GWh of cells from Borealis Cells."
     result = newsie.extract(text, base_url=fake_server.base_url)
-    frame = result.to_dataframe()
+    frame = newsie.to_dataframe([result])
     assert list(frame["type"]) == ["order"]
     assert len(newsie.to_dataframe([result, result])) == 2
+
+
+def _table_results() -> list[newsie.Extraction | newsie.Failure]:
+    order = newsie.Order(
+        summary="Lead Intelligent Equipment Company Limited ordered 20 GWh of battery "
+                "production lines from American Battery Factory Incorporated",
+        parties=[newsie.Party(name="Lead Intelligent Equipment Company Limited"),
+                 newsie.Party(name="American Battery Factory Incorporated")],
+        date="2024-03-18")
+    meeting = newsie.Meeting(summary="Korea Battery Industry Association held a forum",
+                             parties=[newsie.Party(name="Korea Battery Industry Association")])
+    return [
+        newsie.Extraction(source="/data/news/2024/03/very-long-folder-name/"
+                          "931b9868e2739512-lead-and-abf-sign.txt", text="x", model="m",
+                          events=[order, meeting]),
+        newsie.Extraction(source="b.txt", text="x", model="m"),
+        newsie.Failure(source="c.txt", error="EmptyArticleError",
+                       message="c.txt: the article has no text after cleaning"),
+    ]
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_table_fits_the_terminal_and_keeps_summaries_whole(width: int) -> None:
+    out = io.StringIO()
+    print_table(_table_results(), Console(file=out, width=width))
+    text = out.getvalue()
+    assert all(cell_len(line) <= width for line in text.splitlines())
+    assert "…" not in text
+    words = text.split()
+    for result in _table_results():
+        for ev in getattr(result, "events", []):
+            assert all(w in words for w in ev.summary.split())
+    assert "no text after cleaning" in text and "(no events)" in text

@@ -122,3 +122,14 @@ def test_environment_configures_the_endpoint(
     fake_server.script = [GOOD]
     result = newsie.extract(ARTICLE)
     assert result.model == "from-env" and fake_server.requests[0]["model"] == "from-env"
+
+
+def test_raw_control_character_in_the_answer_is_accepted_without_a_reask(
+    fake_server: FakeModelServer,
+) -> None:
+    content = ('{"events": [{"type": "mou", "sent": [1], "parties": ["Acme Motors", '
+               '"Borealis Cells"], "people": [], "subject": "supply\nagreement\t\x01"}]}')
+    fake_server.script = [Reply(body=completion(content))]
+    result = _extract(fake_server, cache=False)
+    assert [e.type for e in result.events] == ["mou"]
+    assert len(fake_server.requests) == 1

@@ -6,7 +6,6 @@ from newsie._grounding import GroundedEvent
 from newsie._nlp import analyze
 from newsie._normalize import (
     normalize,
-    normalize_date,
     organizations,
     parse_money,
     parse_quantity,
@@ -15,28 +14,6 @@ from newsie._normalize import (
 )
 from newsie._types import SPECS
 from newsie.events import Order, Span
-
-
-@pytest.mark.parametrize(
-    ("text", "published", "expected"),
-    [
-        ("March 18, 2024", None, "2024-03-18"),
-        ("On March 18", "2024-05-02", "2024-03-18"),
-        ("On March 18", None, "--03-18"),
-        ("August 23rd", None, "--08-23"),
-        ("December 30", "2024-01-05", "2023-12-30"),
-        ("March 2023", None, "2023-03"),
-        ("2019", None, "2019"),
-        ("last Monday", "2024-03-20", "2024-03-18"),
-        ("yesterday", "2023-07-14", "2023-07-13"),
-        ("last Monday", None, None),
-        ("Release time", None, None),
-        ("recently", None, None),
-        (None, None, None),
-    ],
-)
-def test_dates(text: str | None, published: str | None, expected: str | None) -> None:
-    assert normalize_date(text, published) == expected
 
 
 @pytest.mark.parametrize(
@@ -137,6 +114,12 @@ def test_summaries_read_as_english(kind: str, roles: dict[str, list[str]],
     [event] = normalize([_event(kind, (0, 4), roles, **fields)], "text", None, analyze("text"))
     assert event.summary == summary
     assert "order an order" not in event.summary and "ordered an order" not in event.summary
+
+
+def test_a_day_missing_from_the_publication_year_does_not_fail_the_article() -> None:
+    [event] = normalize([_event("meeting", (0, 4), {"organizer": ["Acme"]},
+                                date="February 29")], "Acme", "2023-03-01", analyze("Acme"))
+    assert event.date is None and any("February 29" in w for w in event.warnings)
 
 
 def test_non_dates_are_dropped_with_a_warning() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 import newsie
 from conftest import SEEDS
+from fakeserver import FakeModelServer, events_reply
 from newsie._orgs import org_key
 
 
@@ -107,3 +109,24 @@ def test_json_shape_round_trips() -> None:
     again = newsie.Extraction.model_validate_json(result.model_dump_json())
     assert again == result
     assert isinstance(again.events[0], newsie.Meeting)
+
+
+def _open_files_under(folder: Path) -> list[str]:
+    found = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith(str(folder)):
+            found.append(target)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_an_extractor_closes_its_cache_files(fake_server: FakeModelServer, tmp_path: Path) -> None:
+    fake_server.script = [events_reply([])]
+    with newsie.Extractor(base_url=fake_server.base_url, model="fake") as extractor:
+        extractor.extract("Acme Motors met Borealis Cells in Oslo.")
+        assert _open_files_under(tmp_path)  # the cache is open while the extractor works
+    assert _open_files_under(tmp_path) == []

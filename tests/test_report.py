@@ -44,10 +44,6 @@ def test_article_text_is_escaped_not_rendered() -> None:
     assert "Acme &amp; Beta" in page
 
 
-def test_notebook_view_is_the_report() -> None:
-    assert 'class="ev-meeting' in _result()._repr_html_()
-
-
 def test_cli_writes_the_report(tmp_path: Path) -> None:
     results = tmp_path / "events.jsonl"
     failure = newsie.Failure(source="bad.txt", error="EmptyArticleError", message="no text")

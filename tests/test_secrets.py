@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 import newsie
 from fakeserver import FakeModelServer, Reply, events_reply
 from newsie._llm import Endpoint, ModelClient
+from newsie._report import render
 from newsie.cli import app
 
 SENTINEL = "sk-sentinel-7f3a9c2e5b1d4f6a8c0e"
@@ -32,7 +33,7 @@ def test_the_key_appears_nowhere(
 
     fake_server.script = [Reply(status=500, body={"error": "x"}), GOOD]
     result = newsie.extract(ACME, **options)  # type: ignore[arg-type]
-    seen += [result.model_dump_json(), repr(result), result._repr_html_()]
+    seen += [result.model_dump_json(), repr(result), render([result])]
 
     fake_server.script = [ECHO]
     with pytest.raises(newsie.ServerError) as info:

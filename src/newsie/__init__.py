@@ -13,9 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from ._article import Article, ArticleInput, load_article
 from ._batch import arun_many, run_many, summarize
@@ -57,6 +55,9 @@ from .events import (
     Usage,
     Visit,
 )
+
+if TYPE_CHECKING:
+    import openai
 
 __version__ = "0.1.0"
 
@@ -126,11 +127,11 @@ def extract(
     `options` tune the endpoint (`timeout`, `max_attempts`, `max_retry_seconds`, `reasks`,
     `max_tokens`) and the reader (`chunk_chars`, `max_bytes`, `max_chars`).
     """
-    extractor = Extractor(
+    with Extractor(
         base_url=base_url, model=model, api_key=api_key, client=client,
         template_dir=template_dir, keep_ungrounded=keep_ungrounded, **options,
-    )
-    return extractor.extract(article, source=source, published=published)
+    ) as extractor:
+        return extractor.extract(article, source=source, published=published)
 
 
 async def aextract(
@@ -147,11 +148,11 @@ async def aextract(
     **options: Any,
 ) -> Extraction:
     """The async twin of `extract`, for services running an event loop."""
-    extractor = Extractor(
+    with Extractor(
         base_url=base_url, model=model, api_key=api_key, client=client,
         template_dir=template_dir, keep_ungrounded=keep_ungrounded, **options,
-    )
-    return await extractor.aextract(article, source=source, published=published)
+    ) as extractor:
+        return await extractor.aextract(article, source=source, published=published)
 
 
 def extract_many(

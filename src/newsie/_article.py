@@ -10,14 +10,12 @@ import html
 import json
 import os
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import dateparser
-import json_repair
-import trafilatura
-
+from ._dates import resolve_date
 from ._exceptions import (
     ArticleTooLargeError,
     BinaryInputError,
@@ -31,6 +29,8 @@ MAX_INPUT_BYTES = 10_000_000
 MAX_TEXT_CHARS = 200_000
 
 _HTML_HINT = re.compile(r"<(!doctype|html|head|body|article|div|p|br|span|h[1-6])\b", re.I)
+#: A JSON object with one of these is an article (WordPress REST and the like).
+_POST_FIELDS = ("content", "title", "excerpt", "date", "date_gmt")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -45,6 +45,7 @@ class Article:
 
     @property
     def fingerprint(self) -> str:
+        """A stable id: the sha256 of the cleaned text."""
         return hashlib.sha256(self.text.encode()).hexdigest()
 
 
@@ -71,16 +72,16 @@ def load_article(
         source = source or str(path)
     else:
         raw = data  # type: ignore[assignment]
-    text = _decode(raw, max_bytes)
-    source = source or "text:" + hashlib.sha256(text.encode()).hexdigest()[:12]
-    article = parse_text(text, source=source)
+    article = parse_text(_decode(raw, max_bytes), source=source or "<text>")
+    if source is None:  # the same article, however it was spaced or marked up
+        article = replace(article, source="text:" + article.fingerprint[:12])
     if published:
-        article = Article(article.text, article.source, article.title, published)
+        article = replace(article, published=published)
     if not article.text.strip():
-        raise EmptyArticleError(f"{source}: the article has no text after cleaning")
+        raise EmptyArticleError(f"{article.source}: the article has no text after cleaning")
     if len(article.text) > max_chars:
         raise ArticleTooLargeError(
-            f"{source}: the cleaned text is {len(article.text):,} characters; "
+            f"{article.source}: the cleaned text is {len(article.text):,} characters; "
             f"the limit is {max_chars:,} (max_chars=)"
         )
     return article
@@ -89,8 +90,9 @@ def load_article(
 def parse_text(text: str, *, source: str) -> Article:
     """Pick the reader by the content itself, since file names on the web say little."""
     stripped = text.lstrip()
-    if stripped.startswith(("{", "[")):
-        return _from_wordpress_json(stripped, source)
+    post = _json_post(stripped, source) if stripped.startswith(("{", "[")) else None
+    if post is not None:
+        return _from_wordpress_json(post, source)
     if _HTML_HINT.search(stripped[:5000]):
         body, title, published = html_to_text(stripped)
         return Article(body, source, title, published)
@@ -102,6 +104,8 @@ def html_to_text(markup: str) -> tuple[str, str | None, str | None]:
     if not re.search(r"<(html|body)\b", markup, re.I):
         # trafilatura looks for a document; a bare fragment would come back empty.
         markup = f"<html><body><article>{markup}</article></body></html>"
+    import trafilatura  # a third of a second to import; plain text never needs it
+
     doc = trafilatura.bare_extraction(
         markup, favor_recall=True, include_comments=False, with_metadata=True
     )
@@ -111,8 +115,7 @@ def html_to_text(markup: str) -> tuple[str, str | None, str | None]:
     return _tidy(fields["text"]), fields.get("title") or None, _iso_day(fields.get("date"))
 
 
-def _from_wordpress_json(raw: str, source: str) -> Article:
-    post = _parse_json(raw, source)
+def _from_wordpress_json(post: dict[str, Any], source: str) -> Article:
     content = post.get("content")
     rendered = content.get("rendered") if isinstance(content, dict) else content
     if not isinstance(rendered, str):
@@ -127,22 +130,25 @@ def _from_wordpress_json(raw: str, source: str) -> Article:
     return Article(body, source, title, _iso_day(date if isinstance(date, str) else None))
 
 
-def _parse_json(raw: str, source: str) -> dict[str, Any]:
+def _json_post(raw: str, source: str) -> dict[str, Any] | None:
+    """The post in a JSON input, or None: "[Exclusive] Acme signs..." is text, not JSON."""
     try:
         value = json.loads(raw, strict=False)
     except RecursionError as exc:
         raise MalformedArticleError(f"{source}: JSON input is nested too deeply") from exc
     except json.JSONDecodeError:
         # Feeds are often cut off mid-string; json_repair closes what is open.
+        import json_repair
+
         try:
             value = _unescape_slashes(json_repair.loads(raw))
         except RecursionError as exc:
             raise MalformedArticleError(f"{source}: JSON input is nested too deeply") from exc
     if isinstance(value, list) and value and isinstance(value[0], dict):
         value = value[0]
-    if not isinstance(value, dict) or not value:
-        raise MalformedArticleError(f"{source}: malformed JSON input (no object could be read)")
-    return value
+    if isinstance(value, dict) and any(field in value for field in _POST_FIELDS):
+        return value
+    return None
 
 
 def _unescape_slashes(value: Any) -> Any:
@@ -190,19 +196,35 @@ def _decode(raw: str | bytes, max_bytes: int) -> str:
     if isinstance(raw, bytes):
         if b"\x00" in raw[:8192]:
             raise BinaryInputError("input is binary data (NUL bytes), not text")
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            text = raw.decode("utf-8", errors="replace")
-            if text.count("\ufffd") > max(3, len(text) // 100):
-                raise BinaryInputError(
-                    f"input is not UTF-8 text (invalid byte at offset {exc.start})"
-                ) from exc
+        text = _bytes_to_text(raw)
     else:
         text = raw
     sample = text[:8192]
     if "\x00" in sample or len(_CONTROL.findall(sample)) > max(3, len(sample) // 50):
         raise BinaryInputError("input looks like binary data (control characters), not text")
+    return text
+
+
+def _bytes_to_text(raw: bytes) -> str:
+    """UTF-8 if it is (a stray bad byte is replaced); else the encoding the bytes are in."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        lenient = raw.decode("utf-8", errors="replace")
+    bad = lenient.count("\ufffd")
+    good = sum(ord(ch) > 127 for ch in lenient) - bad
+    if good >= 2 * bad:  # mostly well-formed multi-byte characters, and a stray bad byte
+        return lenient
+    from charset_normalizer import from_bytes
+
+    # GBK, Big5, Shift-JIS, Windows-1252...: news sites still serve them.
+    best = from_bytes(raw).best()
+    text = str(best) if best is not None else ""
+    # a guess that reads as unassigned or private code points is no encoding at all
+    sample = text[:8192]
+    unassigned = sum(unicodedata.category(ch) in ("Cn", "Co", "Cs") for ch in sample)
+    if not text or unassigned > len(sample) // 100:
+        raise BinaryInputError("input is not text: neither UTF-8 nor any encoding it fits")
     return text
 
 
@@ -214,7 +236,4 @@ def _tidy(text: str) -> str:
 
 
 def _iso_day(value: str | None) -> str | None:
-    if not value:
-        return None
-    parsed = dateparser.parse(value, settings={"RETURN_AS_TIMEZONE_AWARE": False})
-    return parsed.date().isoformat() if parsed else None
+    return resolve_date(value, None).value if value else None

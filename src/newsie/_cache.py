@@ -1,9 +1,9 @@
 """Never pay twice for the same model answer.
 
 The cache sits at the model call: its key covers the rendered messages (article text
-and template), the model, the schema version and the generation parameters, so changing
-any of them misses. Grounding and normalization always run again, so their fixes reach
-cached articles too.
+and template), what the caller adds (the templates' digest, the response schema, the model,
+the generation parameters) and the schema version, so changing any of them misses.
+Grounding and normalization always run again, so their fixes reach cached articles too.
 """
 
 from __future__ import annotations

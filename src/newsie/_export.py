@@ -10,8 +10,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .events import Extraction, Failure
 
@@ -54,22 +56,34 @@ def to_csv(results: Iterable[Extraction | Failure]) -> str:
     return buffer.getvalue()
 
 
+def error_line(failure: Failure) -> str:
+    """'source: message', naming the source once even when the message starts with it."""
+    return f"{failure.source}: {failure.message.removeprefix(failure.source + ': ')}"
+
+
 def print_table(results: Iterable[Extraction | Failure], console: Console) -> None:
-    table = Table(title="newsie events", show_lines=True)
-    for column in ("article", "type", "summary", "parties", "date", "quantity"):
-        table.add_column(column, overflow="fold")
+    """Per article, its name and then one row per event, sized to the console's width.
+
+    Only type, date, summary and parties: the summary already says what and how much,
+    and wraps at word boundaries instead of being cut.
+    """
     for result in results:
         if isinstance(result, Failure):
-            table.add_row(result.source, "[red]error[/red]", result.message, "", "", "")
+            console.print(Text(f"error: {error_line(result)}", style="red"), overflow="fold")
             continue
+        console.print(Text(result.source, style="bold"), overflow="fold")
         if not result.events:
-            table.add_row(result.source, "-", "(no events)", "", "", "")
-        for ev in result.events:
-            quantity = getattr(ev, "quantity", None)
-            table.add_row(result.source, ev.type, ev.summary,
-                          ", ".join(p.name for p in ev.parties), ev.date or "",
-                          quantity.text if quantity else "")
-    console.print(table)
+            console.print("  (no events)")
+        else:
+            table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False)
+            table.add_column("type", no_wrap=True)
+            table.add_column("date", no_wrap=True)
+            table.add_column("summary", ratio=3)
+            table.add_column("parties", ratio=2)
+            for ev in result.events:
+                table.add_row(ev.type, ev.date or "", ev.summary,
+                              "; ".join(p.name for p in ev.parties))
+            console.print(table)
 
 
 def to_dataframe(results: Iterable[Extraction | Failure]) -> Any:

@@ -7,15 +7,13 @@ dropped connections) with backoff, bounded in attempts and in total time.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import instructor
-import openai
-from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
-from instructor.core.hooks import Hooks
 from pydantic import BaseModel
 from tenacity import (
     AsyncRetrying,
@@ -35,6 +33,10 @@ from ._exceptions import (
     ServerUnreachableError,
 )
 from .events import Usage
+
+if TYPE_CHECKING:  # openai and instructor take a second to import; only a model call needs them
+    import instructor
+    import openai
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -112,12 +114,16 @@ def redact(message: str, secret: str | None) -> str:
 
 def _cause(exc: BaseException) -> BaseException:
     """instructor wraps transport errors in InstructorRetryException; look beneath."""
+    from instructor.core.exceptions import InstructorRetryException
+
     if isinstance(exc, InstructorRetryException) and exc.__cause__ is not None:
         return exc.__cause__
     return exc
 
 
 def is_transient(exc: BaseException) -> bool:
+    import openai
+
     exc = _cause(exc)
     return isinstance(
         exc, (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
@@ -125,6 +131,8 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def _retry_after(exc: BaseException) -> float | None:
+    import openai
+
     exc = _cause(exc)
     if isinstance(exc, openai.APIStatusError):
         value = exc.response.headers.get("retry-after")
@@ -158,6 +166,9 @@ def _retry_policy(endpoint: Endpoint) -> dict[str, Any]:
 
 def translate_error(exc: BaseException, endpoint: Endpoint, attempts: int) -> ModelError:
     """One clear `NewsieError` per failure, with the key scrubbed from the message."""
+    import openai
+    from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+
     where = endpoint.base_url or "the OpenAI API"
     cause = _cause(exc)
     if isinstance(cause, openai.APITimeoutError):
@@ -187,12 +198,35 @@ def translate_error(exc: BaseException, endpoint: Endpoint, attempts: int) -> Mo
     return type(err)(redact(str(err), endpoint.api_key))
 
 
+def _accept_control_characters(response: Any) -> None:
+    """Re-encode an answer with raw control characters inside its JSON strings.
+
+    Small models write them; pydantic's JSON reader refuses them, and a re-ask costs a whole
+    model call. This hook runs before instructor parses the answer. Anything else that does
+    not parse is left for instructor's re-ask.
+    """
+    for choice in getattr(response, "choices", None) or []:
+        message: Any = getattr(choice, "message", None)
+        content = getattr(message, "content", None)
+        if not isinstance(content, str):
+            continue
+        try:
+            json.loads(content)
+        except ValueError:
+            with contextlib.suppress(ValueError):
+                value = json.loads(content, strict=False)
+                message.content = json.dumps(value, ensure_ascii=False)
+
+
 class _UsageMeter:
     """Adds up token usage over every attempt, re-asks included."""
 
     def __init__(self) -> None:
+        from instructor.core.hooks import Hooks
+
         self.usage = Usage()
         self.hooks = Hooks()
+        self.hooks.on("completion:response", _accept_control_characters)
         self.hooks.on("completion:response", self._on_response)
 
     def _on_response(self, response: Any) -> None:
@@ -229,6 +263,9 @@ class ModelClient:
         }
 
     def _sync_client(self) -> instructor.Instructor:
+        import instructor
+        import openai
+
         if self._sync is None:
             base = self._given if isinstance(self._given, openai.OpenAI) else None
             base = base or openai.OpenAI(**self._openai_kwargs())
@@ -237,6 +274,9 @@ class ModelClient:
         return self._sync
 
     def _async_client(self) -> instructor.AsyncInstructor:
+        import instructor
+        import openai
+
         if self._async is None:
             base = self._given if isinstance(self._given, openai.AsyncOpenAI) else None
             base = base or openai.AsyncOpenAI(**self._openai_kwargs())

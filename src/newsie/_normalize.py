@@ -4,74 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
 from typing import Any
 
-import dateparser
 from nameparser import HumanName
 
+from ._dates import resolve_date
 from ._grounding import GroundedEvent
 from ._nlp import ORG_LABELS, Analysis
 from ._orgs import OrgRegistry
 from .events import Money, Party, Person, Quantity, Span, _Event
-
-# --------------------------------------------------------------------------- dates
-
-_BASES = (datetime(2001, 1, 10), datetime(2013, 7, 20))
-_SETTINGS = {"PREFER_DATES_FROM": "past", "RETURN_AS_TIMEZONE_AWARE": False,
-             "PARSERS": ["relative-time", "absolute-time", "custom-formats"]}
-
-
-def _parse(text: str, base: datetime) -> tuple[datetime, str] | None:
-    parser = dateparser.date.DateDataParser(languages=["en"], settings={
-        **_SETTINGS, "RELATIVE_BASE": base})
-    data = parser.get_date_data(text)
-    if data.date_obj is None:
-        return None
-    return data.date_obj, data.period or "day"
-
-
-def normalize_date(text: str | None, published: str | None) -> str | None:
-    """An ISO date at the precision the text gives, or None for non-dates.
-
-    The text is parsed against two unrelated reference days. Parts that agree come from
-    the text itself; parts that differ were filled in by the parser, so they are taken
-    from `published` or, with no publication date, left out (`--MM-DD` for a bare day).
-    """
-    if not text:
-        return None
-    text = re.sub(r"^(on|in|at|since|from|dated)\s+", "", text.strip(), flags=re.I)
-    a, b = (_parse(text, base) for base in _BASES)
-    if a is None or b is None:
-        return None
-    (da, period), (db, _) = a, b
-    pub = _published(published)
-    if (da.month, da.day) != (db.month, db.day) and period == "day":
-        # relative ("last Monday"): only meaningful against the publication date
-        if pub is None:
-            return None
-        resolved = _parse(text, datetime(pub.year, pub.month, pub.day))
-        return resolved[0].date().isoformat() if resolved else None
-    year: int | None = da.year if da.year == db.year else (pub.year if pub else None)
-    if period == "year":
-        return f"{year:04d}" if year else None
-    if period == "month":
-        return f"{year:04d}-{da.month:02d}" if year else None
-    if year is None:
-        return f"--{da.month:02d}-{da.day:02d}"
-    if pub and da.year != db.year and date(year, da.month, da.day) > pub:
-        year -= 1  # "December 30" in a January article is last December
-    return f"{year:04d}-{da.month:02d}-{da.day:02d}"
-
-
-def _published(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
-
 
 # ---------------------------------------------------------------------- quantities
 
@@ -269,14 +210,15 @@ def _build(ev: GroundedEvent, orgs: OrgRegistry, published: str | None,
         values[name] = _typed(spec.model, name, phrase)
     if spec.people_field:
         values[spec.people_field] = [p.name for p in people]
-    when = normalize_date(ev.date, published)
+    when = resolve_date(ev.date, published) if ev.date else None
     warnings = list(ev.warnings)
-    if ev.date and when is None:
-        warnings.append(f"date {ev.date!r} is not a date that can be placed; dropped")
+    if when is not None and when.warning:
+        warnings.append(when.warning)
     own = {k: v for k, v in values.items()
            if k in spec.model.model_fields and k not in _Event.model_fields}
     return spec.model(
-        summary=spec.summary(values), parties=parties, people=people, date=when,
+        summary=spec.summary(values), parties=parties, people=people,
+        date=when.value if when else None,
         location=ev.location, evidence=ev.evidence, warnings=warnings,
         grounded=ev.grounded, **own,
     )

@@ -6,9 +6,9 @@ import asyncio
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import openai
+from pydantic import ValidationError
 
 from . import _local
 from ._article import MAX_INPUT_BYTES, MAX_TEXT_CHARS, Article, ArticleInput, load_article
@@ -22,6 +22,9 @@ from ._schema import WireResponse, wire_response
 from ._sentences import Sentence, chunk_sentences, is_instruction, split_sentences
 from ._types import SPECS
 from .events import Event, Extraction, Usage
+
+if TYPE_CHECKING:
+    import openai
 
 #: Characters of article per model call; longer articles are read in overlapping windows.
 CHUNK_CHARS = 6000
@@ -195,15 +198,31 @@ class Extractor:
     def _cache_key(self, messages: list[dict[str, str]], model: str) -> str:
         ep = self._client.endpoint if self._client else Endpoint(**self._local_options)
         params = {"model": model, "max_tokens": ep.max_tokens, "temperature": ep.temperature,
-                  "reasks": ep.reasks}
+                  "reasks": ep.reasks, "response_schema": self.response_model.model_json_schema(),
+                  "prompts": self.prompts.digest()}
         return ResponseCache.key(messages, params)
 
     def _cached(self, key: str) -> tuple[WireResponse, Usage] | None:
         value = self.cache.get(key) if self.cache is not None else None
         if value is None:
             return None
-        return self.response_model.model_validate(value["answer"]), Usage(requests=1, cached=1)
+        try:
+            answer = self.response_model.model_validate(value.get("answer"))
+        except ValidationError:  # stored by an older newsie: ask again
+            return None
+        return answer, Usage(requests=1, cached=1)
 
     def _store(self, key: str, hit: tuple[WireResponse, Usage]) -> None:
         if self.cache is not None:
             self.cache.put(key, {"answer": hit[0].model_dump(), "usage": hit[1].model_dump()})
+
+    def close(self) -> None:
+        """Release the cache's files; a long-lived service makes and drops many extractors."""
+        if self.cache is not None:
+            self.cache.close()
+
+    def __enter__(self) -> Extractor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -7,6 +7,7 @@ model gets their fields.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,16 @@ class EventSpec:
         return role.endswith("s")
 
 
+_DETERMINER = re.compile(r"^(a|an|the|its|their|his|her|one|two|three|several|\d)\b", re.I)
+
+
+def _noun(phrase: str) -> str:
+    """'forum' -> 'a forum', 'annual forum' -> 'an annual forum'; 'talks', 'the MoU' as is."""
+    if _DETERMINER.match(phrase) or phrase.endswith("s"):
+        return phrase
+    return ("an " if phrase[0].lower() in "aeiou" else "a ") + phrase
+
+
 def _join(values: Any) -> str:
     if isinstance(values, list):
         return " and ".join(str(v) for v in values) if values else ""
@@ -53,7 +64,7 @@ def _visit(v: Mapping[str, Any]) -> str:
 
 def _mou(v: Mapping[str, Any]) -> str:
     parties = v.get("parties") or []
-    what = v.get("agreement") or "an agreement"
+    what = _noun(v.get("agreement") or "agreement")
     if len(parties) > 1:
         return f"{_join(parties[:-1])} and {parties[-1]} signed {what}"
     return f"{_join(parties) or 'An organization'} signed {what}"

@@ -5,6 +5,7 @@ Exit codes: 0 everything worked, 1 some articles failed, 2 a usage error.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -22,7 +23,7 @@ import newsie
 from ._article import ArticleInput
 from ._batch import expand_inputs, source_of
 from ._cache import ResponseCache
-from ._export import JsonlLog, print_table, to_csv
+from ._export import JsonlLog, error_line, print_table, to_csv
 from .events import Extraction, Failure, LinkedEvent
 
 app = typer.Typer(
@@ -102,14 +103,13 @@ def extract(
     progress = Progress(TextColumn("extracting"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=err, disable=not show, transient=True)
     try:
-        with progress:
+        with progress if show else contextlib.nullcontext():  # rich<14 prints a blank line
             task = progress.add_task("extract", total=len(items))
             for result in stream:
                 results.append(result)
                 progress.advance(task)
                 if isinstance(result, Failure):
-                    progress.console.print(f"error: {result.source}: {result.message}",
-                                           markup=False)
+                    progress.console.print(f"error: {error_line(result)}", markup=False)
                 if log is not None:
                     log.write(result)
                 elif fmt is Format.jsonl:
@@ -120,7 +120,7 @@ def extract(
         elif fmt is Format.csv:
             sink.write(to_csv(results))
         elif fmt is Format.table:
-            print_table(results, Console(file=sink, width=160))
+            print_table(results, Console(file=sink))
     finally:
         if log is not None:
             log.close()
@@ -136,7 +136,7 @@ def _stdin() -> newsie.Article:
     try:
         return newsie.load_article(sys.stdin.buffer.read(), source="<stdin>")
     except newsie.ArticleError as exc:
-        err.print(f"error: <stdin>: {exc}", markup=False)
+        err.print(f"error: <stdin>: {str(exc).removeprefix('<stdin>: ')}", markup=False)
         raise typer.Exit(1) from None
 
 

@@ -6,7 +6,7 @@ reader can always go from an event back to the words that support it.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -136,18 +136,6 @@ class Extraction(_Model):
     usage: Usage = Field(default_factory=Usage)
     warnings: list[str] = Field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
-
-    def _repr_html_(self) -> str:
-        """The report's view of this one article, for notebooks."""
-        from ._report import render
-
-        return render([self], title=self.title or self.source)
-
-    def to_dataframe(self) -> Any:
-        """One row per event (needs pandas: ``pip install 'newsie[pandas]'``)."""
-        from ._export import to_dataframe
-
-        return to_dataframe([self])
 
 
 class Failure(_Model):
