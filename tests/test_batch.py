@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import diskcache
+import pydantic
 import pytest
 
 import newsie
@@ -97,10 +99,12 @@ def test_cache_misses_when_the_response_schema_changes(
     fake_server.script = [GOOD]
     newsie.extract(ACME, **_options(fake_server))  # type: ignore[arg-type]
 
-    class NewWire(_schema.WireResponse):
-        note: str | None = None
+    original = _pipeline.wire_response
 
-    monkeypatch.setattr(_pipeline, "WireResponse", NewWire)
+    def with_a_new_field(specs: Any) -> type[_schema.WireResponse]:
+        return pydantic.create_model("Newer", __base__=original(specs), note=(str | None, None))
+
+    monkeypatch.setattr(_pipeline, "wire_response", with_a_new_field)
     again = newsie.extract(ACME, **_options(fake_server))  # type: ignore[arg-type]
     assert len(fake_server.requests) == 2 and again.usage.cached == 0
 
