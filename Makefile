@@ -14,7 +14,7 @@ LLAMA_CMAKE :=
 endif
 WHEELS := $(HOME)/.cache/newsie/wheels/$(ARCH)-portable
 
-.PHONY: demo test record lint check-cassettes bench clean
+.PHONY: demo test test-ray record lint check-cassettes bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,10 @@ demo: $(VENV)/.local
 
 test: $(VENV)/.dev check-cassettes
 	$(BIN)/pytest -q
+
+# newsie.ray on a local Ray cluster: slow to start, so kept out of `make test` (CI runs both).
+test-ray: $(VENV)/.dev
+	$(BIN)/pytest -q -m ray
 
 # Re-record every cassette from the real embedded model (needs `make demo`'s install).
 record: $(VENV)/.dev $(VENV)/.local
