@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test record lint check-cassettes bench clean
+.PHONY: demo test test-ray record lint check-cassettes bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -24,6 +24,10 @@ demo: $(VENV)/.local
 
 test: $(VENV)/.dev check-cassettes
 	$(BIN)/pytest -q
+
+# newsie.ray on a local Ray cluster: slow to start, so kept out of `make test` (CI runs both).
+test-ray: $(VENV)/.dev
+	$(BIN)/pytest -q -m ray
 
 # Re-record every cassette from the real embedded model.
 record: $(VENV)/.dev

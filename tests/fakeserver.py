@@ -56,11 +56,12 @@ class FakeModelServer:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
-                raw = self.rfile.read(length)
-                outer.requests.append(json.loads(raw or b"{}"))
+                request = json.loads(self.rfile.read(length) or b"{}")
+                outer.requests.append(request)
                 outer.headers.append({k.lower(): v for k, v in self.headers.items()})
                 index = min(len(outer.requests) - 1, len(outer.script) - 1)
-                reply = outer.responder(outer.requests[-1]) if outer.responder else None
+                # this request, not requests[-1]: another thread may have appended since
+                reply = outer.responder(request) if outer.responder else None
                 outer._send(self, reply or outer.script[index])
                 if outer._die_after is not None and len(outer.requests) >= outer._die_after:
                     threading.Thread(target=outer.stop, daemon=True).start()

@@ -58,3 +58,14 @@ def test_folder_to_jsonl_one_line_per_article(fake_server: FakeModelServer) -> N
     assert [Path(r["source"]).name for r in lines] == [p.name for p in SEEDS]
     assert all({"source", "title", "published", "events", "usage", "model"} <= r.keys()
                for r in lines)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [(["--engine", "ray"], "--out FOLDER"),
+     (["--engine", "ray", "--out", "x", "--format", "csv"], "--out FOLDER"),
+     (["--format", "parquet"], "--format parquet needs --engine ray")],
+)
+def test_engine_and_format_must_fit(extra: list[str], message: str) -> None:
+    result = runner.invoke(app, ["extract", str(SEEDS[0]), *extra])
+    assert result.exit_code == 2 and message in result.output

@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import newsie
 
 PUBLIC = {
@@ -21,3 +24,15 @@ def test_all_is_exactly_the_public_api() -> None:
 def test_every_error_is_a_newsie_error() -> None:
     errors = [getattr(newsie, n) for n in newsie.__all__ if n.endswith("Error")]
     assert all(issubclass(e, newsie.NewsieError) for e in errors)
+
+
+def test_import_newsie_leaves_ray_out_and_newsie_ray_names_its_extra() -> None:
+    code = (
+        "import sys, newsie\n"
+        "assert 'ray' not in sys.modules, 'import newsie imported ray'\n"
+        "sys.modules['ray'] = None  # as if ray were not installed\n"
+        "try:\n    import newsie.ray\nexcept ImportError as exc:\n    print(exc)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "pip install 'newsie[ray]'" in run.stdout

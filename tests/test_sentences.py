@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from newsie._sentences import MAX_SENTENCE_CHARS, chunk_sentences, split_sentences
 
 
@@ -29,3 +31,12 @@ def test_chunks_overlap_and_cover_everything() -> None:
     seen = {s.number for c in chunks for s in c}
     assert seen == {s.number for s in sentences}
     assert chunks[0][-1] == chunks[1][0]
+
+
+def test_threads_each_split_their_own_text() -> None:
+    # extract_many and the Ray actors split articles on several threads at once
+    texts = [f"Acme signed a deal with Beta in Oslo. Beta passed audit {i}. Gamma grew {i}%."
+             for i in range(400)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        split = list(pool.map(split_sentences, texts))
+    assert split == [split_sentences(text) for text in texts]

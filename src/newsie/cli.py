@@ -12,7 +12,7 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -42,6 +42,12 @@ class Format(str, Enum):
     json = "json"
     csv = "csv"
     table = "table"
+    parquet = "parquet"
+
+
+class Engine(str, Enum):
+    local = "local"
+    ray = "ray"
 
 
 @app.callback()
@@ -78,9 +84,22 @@ def extract(
     concurrency: Annotated[int, typer.Option(min=1, help="Articles in flight at once.")] = 1,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Always ask the model.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
+    engine: Annotated[Engine, typer.Option(
+        help="local: in this process. ray: on Ray Data (RAY_ADDRESS, or a local Ray).")
+    ] = Engine.local,
+    actors: Annotated[int, typer.Option(
+        min=1, help="With --engine ray: actors, each with --concurrency requests in flight.")
+    ] = 2,
 ) -> None:
     """Extract events from articles: one result (or error record) per input."""
     _check_exists(*inputs, template_dir)
+    if engine is Engine.ray:
+        _extract_ray(inputs, fmt, out, actors, concurrency, quiet, base_url=base_url,
+                     model=model, template_dir=template_dir, keep_ungrounded=keep_ungrounded,
+                     cache=not no_cache)
+        return
+    if fmt is Format.parquet:
+        raise _usage_error("--format parquet needs --engine ray")
     items: list[ArticleInput] = [_stdin() if i == "-" else i for i in inputs]
     items = list(expand_inputs(items))
     log = JsonlLog(out) if out and fmt is Format.jsonl else None
@@ -129,6 +148,51 @@ def extract(
     if not quiet:
         _summary(results, time.monotonic() - started)
     if any(isinstance(r, Failure) for r in results):
+        raise typer.Exit(1)
+
+
+def _extract_ray(
+    inputs: list[str], fmt: Format, out: Path | None, actors: int, concurrency: int,
+    quiet: bool, **options: Any,
+) -> None:
+    """Ray Data writes a folder of JSONL or Parquet files; a re-run skips the ids done."""
+    if out is None or out.is_file() or fmt not in (Format.jsonl, Format.parquet):
+        raise _usage_error("--engine ray writes --out FOLDER with --format jsonl or parquet")
+    if "-" in inputs:
+        raise _usage_error("--engine ray reads files and folders, not stdin")
+    try:
+        import ray
+
+        from . import ray as on_ray
+    except ImportError as exc:
+        raise _usage_error(str(exc)) from None
+    paths = [str(Path(str(p)).resolve()) for p in expand_inputs(inputs)]  # for other cwds
+    started = time.monotonic()
+    if not ray.is_initialized():
+        ray.init(log_to_driver=not quiet)
+    ray.data.DataContext.get_current().enable_progress_bars = err.is_terminal and not quiet
+    done = on_ray.done_ids(out, fmt.value)
+    if done and not quiet:
+        err.print(f"resuming {out}: {len(done)} articles already done", markup=False,
+                  soft_wrap=True)
+    try:
+        results = on_ray.extract_dataset(
+            ray.data.from_items([{"path": p} for p in paths]), path_column="path",
+            actors=actors, requests_per_actor=concurrency, skip_ids=done, **options,
+        )
+    except (newsie.NewsieError, ValueError) as exc:
+        raise _usage_error(str(exc)) from None
+    on_ray.write_results(results, out, fmt.value)
+    rows = on_ray.read_results(out, fmt.value)
+    status = rows.select_columns(["id", "status", "source", "message"]).take_all() if rows else []
+    done = {r["id"] for r in status if r["status"] == "ok"}
+    failed = {r["id"]: r for r in status if r["id"] not in done}
+    for row in failed.values():
+        err.print(f"error: {row['source']}: {row['message']}", markup=False, soft_wrap=True)
+    if not quiet:
+        err.print(f"{out}: {len(done)} articles done, {len(failed)} failed; "
+                  f"{time.monotonic() - started:.1f}s", markup=False, soft_wrap=True)
+    if failed:
         raise typer.Exit(1)
 
 
