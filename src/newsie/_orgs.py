@@ -175,7 +175,7 @@ class OrgRegistry:
     def _node(self, name: str) -> str:
         key = org_key(name)
         self._parent.setdefault(key, key)
-        self._seen[key][" ".join(name.split())] += 1
+        self._seen[key][name.strip()] += 1  # as written: a canonical name is a name in the text
         return key
 
     def _find(self, key: str) -> str:
