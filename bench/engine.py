@@ -96,8 +96,7 @@ def main() -> None:
     lines = [
         f"# Embedded engine, {date.today()}",
         "",
-        f"`python bench/engine.py {args.folder} --concurrency "
-        f"{' '.join(map(str, args.concurrency))}`: {len(articles)} articles, "
+        f"`python bench/engine.py {' '.join(sys.argv[1:])}`: {len(articles)} articles, "
         f"{_local.MODEL_NAME}, xllamacpp with {server.parallel} slots and {server.threads} "
         f"threads on {os.cpu_count()} cores; server start {startup:.1f} s; no answer cache.",
         "",

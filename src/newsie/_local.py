@@ -18,6 +18,7 @@ import json
 import os
 import tempfile
 import threading
+import urllib.request
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -183,9 +184,27 @@ def start_server(model_file: Path, *, parallel: int, threads: int) -> tuple[Any,
             "is it a GGUF model? Unset NEWSIE_MODEL_PATH to use the embedded model"
         ) from exc
     address = str(handle.listening_address).rstrip("/")
+    _first_answer(address, model_file)
     server = EmbeddedServer(base_url=f"{address}/v1", model=model_file.stem,
                             model_file=model_file, parallel=parallel, threads=threads)
     return handle, server
+
+
+def _first_answer(address: str, model_file: Path) -> None:
+    """Wait for one token through the server's task loop.
+
+    Only then is the server really up: stopping it before its loop runs would wait on that
+    loop forever (seen at interpreter exit right after a start).
+    """
+    request = urllib.request.Request(
+        f"{address}/completion", data=json.dumps({"prompt": "OK", "n_predict": 1}).encode(),
+        headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
+            response.read()
+    except OSError as exc:
+        raise LocalModelError(
+            f"the embedded engine loaded {model_file} but does not answer ({exc})") from exc
 
 
 _lock = threading.Lock()
