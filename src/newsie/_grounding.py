@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from nameparser.config import CONSTANTS
 from rapidfuzz import fuzz
 
 from ._nlp import ORG_LABELS, Analysis, has_cjk
@@ -180,10 +181,8 @@ class _Grounder:
 
     def _before_title(self, span: Span) -> bool:
         """'Managing' in 'Managing Director': a word that opens a job title, not a name."""
-        from nameparser.config import CONSTANTS
-
-        following = [t for t in self.analysis.tokens if t.start >= span.end][:1]
-        return bool(following) and following[0].lower in CONSTANTS.titles
+        following = next((t for t in self.analysis.tokens if t.start >= span.end), None)
+        return following is not None and following.lower in CONSTANTS.titles
 
     def person(self, value: str) -> Span | None:
         span = self.find("person", value)
