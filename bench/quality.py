@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -78,6 +79,7 @@ def gold_floor(base_url: str, text: str, events: list[dict[str, Any]]) -> int:
 def run(dataset: Path, limit: int | None, baseline: bool, template_dir: Path | None) -> str:
     gold_path = dataset / "gold.jsonl"
     gold = _eval.read_gold(gold_path)
+    load_start = os.getloadavg()
     ids = list(gold)[:limit] if limit else list(gold)
     truth = {k: _eval.from_gold(gold[k]) for k in ids}
     server = _local.ensure_server()
@@ -132,8 +134,9 @@ def run(dataset: Path, limit: int | None, baseline: bool, template_dir: Path | N
                            naive_completion=0, naive_ungrounded=0, naive_error=str(exc))
         rows[key] = row
         print(key, json.dumps(row), file=sys.stderr, flush=True)
+    loads = (load_start, os.getloadavg())
     return report(dataset, rows, _eval.score(predicted, truth),
-                  _eval.score(naive_predicted, truth) if baseline else None)
+                  _eval.score(naive_predicted, truth) if baseline else None, loads)
 
 
 def _outside(values: list[list[str]], spans: list[Span]) -> list[int]:
@@ -171,7 +174,8 @@ def _mean(rows: dict[str, dict[str, Any]], key: str) -> float:
 
 
 def report(dataset: Path, rows: dict[str, dict[str, Any]], score: newsie.Score,
-           naive: newsie.Score | None) -> str:
+           naive: newsie.Score | None,
+           loads: tuple[tuple[float, ...], tuple[float, ...]]) -> str:
     floor = _mean(rows, "floor")
     used = _mean(rows, "prompt") + _mean(rows, "completion")
     lines = [
@@ -181,10 +185,16 @@ def report(dataset: Path, rows: dict[str, dict[str, Any]], score: newsie.Score,
         f"{_local.MODEL_NAME} "
         f"(embedded llama.cpp, CPU) · articles: {len(rows)}",
         "",
+        "Load average (1, 5, 15 min) at start: "
+        + " ".join(f"{x:.2f}" for x in loads[0]) + "; at end: "
+        + " ".join(f"{x:.2f}" for x in loads[1]) + " (2 cores; a run under other load "
+        "is discarded).",
+        "",
         "| system | micro-F1 | P | R | visit F1 | mou F1 | order F1 | meeting F1 | date agr. "
-        "| location agr. | quantity agr. | s/article | prompt tok | completion tok "
-        "| tokens / floor | events with evidence not in text | fields not in their window |",
-        "| --- " * 17 + "|",
+        "| location agr. | quantity agr. | whole party set | s/article | prompt tok "
+        "| completion tok | tokens / floor | events with evidence not in text "
+        "| fields not in their window |",
+        "| --- " * 18 + "|",
     ]
 
     def line(name: str, s: newsie.Score, prefix: str) -> str:
@@ -198,6 +208,7 @@ def report(dataset: Path, rows: dict[str, dict[str, Any]], score: newsie.Score,
                 + f" | {f['date']['agreement']:.2f} ({int(f['date']['total'])}) | "
                 f"{f['location']['agreement']:.2f} ({int(f['location']['total'])}) | "
                 f"{f['quantity']['agreement']:.2f} ({int(f['quantity']['total'])}) | "
+                f"{f['parties']['agreement']:.2f} ({int(f['parties']['total'])}) | "
                 f"{_mean(rows, prefix + 'seconds'):.1f} | {pt:.0f} | {ct:.0f} | "
                 f"{(pt + ct) / floor:.2f} | {bad} | {outside} |")
 

@@ -151,16 +151,26 @@ def from_gold(record: dict[str, Any]) -> list[Simple]:
 _AGREES = {"date": date_agrees, "location": location_agrees, "quantity": quantity_agrees}
 
 
+def party_set_agrees(pred: Sequence[set[str]], gold: Sequence[set[str]]) -> bool:
+    """Every gold party matches a predicted party and every predicted party a gold one."""
+    return (all(any(party_match(p, g) for p in pred) for g in gold)
+            and all(any(party_match(p, g) for g in gold) for p in pred))
+
+
 def _agreement(p: Simple, g: Simple) -> dict[str, bool]:
     """Which fields of one pair agree, for each field the gold has a value for."""
-    return {name: agrees(getattr(p, name), getattr(g, name))
-            for name, agrees in _AGREES.items() if getattr(g, name)}
+    agreed = {name: agrees(getattr(p, name), getattr(g, name))
+              for name, agrees in _AGREES.items() if getattr(g, name)}
+    if g.parties:
+        agreed["parties"] = party_set_agrees(p.parties, g.parties)
+    return agreed
 
 
 @dataclass
 class _Tally:
     counts: dict[str, Counts] = field(default_factory=lambda: {t: Counts() for t in EVENT_TYPES})
-    fields: dict[str, list[int]] = field(default_factory=lambda: {k: [0, 0] for k in _AGREES})
+    fields: dict[str, list[int]] = field(
+        default_factory=lambda: {k: [0, 0] for k in [*_AGREES, "parties"]})
 
 
 def max_matching(edges: Sequence[Sequence[int]], matched: dict[int, int] | None = None,
