@@ -126,8 +126,8 @@ def run(dataset: Path, limit: int | None, baseline: bool, template_dir: Path | N
                            naive_completion=usage.completion_tokens,
                            naive_ungrounded=sum(e.evidence not in article.text
                                                 for e in answer.events),
-                           naive_outside=sum(naive_outside(e, article.text, sentences)
-                                             for e in answer.events))
+                           naive_outside=sum(sum(naive_outside(e, article.text, sentences))
+                                                 for e in answer.events))
             except newsie.NewsieError as exc:
                 naive_predicted[key] = []
                 row.update(naive_seconds=time.monotonic() - started, naive_prompt=0,
