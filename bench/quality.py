@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field
 import newsie
 from newsie import _eval, _local
 from newsie._grounding import find_in, find_span, window
-from newsie._llm import Endpoint, ModelClient
+from newsie._llm_compat import naive_backend
 from newsie._sentences import Sentence, split_sentences
 from newsie.events import Span
 
@@ -76,7 +76,8 @@ def gold_floor(base_url: str, text: str, events: list[dict[str, Any]]) -> int:
     return tokens(base_url, text) + tokens(base_url, json.dumps(compact, ensure_ascii=False))
 
 
-def run(dataset: Path, limit: int | None, baseline: bool, template_dir: Path | None) -> str:
+def run(dataset: Path, limit: int | None, baseline: bool, template_dir: Path | None,
+        stages: list[int]) -> str:
     gold_path = dataset / "gold.jsonl"
     gold = _eval.read_gold(gold_path)
     load_start = os.getloadavg()
@@ -84,59 +85,65 @@ def run(dataset: Path, limit: int | None, baseline: bool, template_dir: Path | N
     truth = {k: _eval.from_gold(gold[k]) for k in ids}
     server = _local.ensure_server()
     # no cache: every article is read by the model, as on first sight
-    extractor = newsie.Extractor(base_url=server.base_url, model=_local.MODEL_NAME,
-                                 cache=False, template_dir=template_dir,
-                                 timeout=_local.REQUEST_TIMEOUT)
-    naive = ModelClient(Endpoint(base_url=server.base_url, model=_local.MODEL_NAME,
-                                 max_tokens=1024, timeout=_local.REQUEST_TIMEOUT))
+    extractors = {
+        f"s{n}_": newsie.Extractor(cache=False, template_dir=template_dir, stages=n)
+        for n in stages}
+    naive = naive_backend(server.base_url)
 
     rows: dict[str, dict[str, Any]] = {}
-    predicted: dict[str, list[_eval.Simple]] = {}
-    naive_predicted: dict[str, list[_eval.Simple]] = {}
+    predicted: dict[str, dict[str, list[_eval.Simple]]] = {p: {} for p in extractors}
+    predicted["naive_"] = {}
     for key in ids:
         path = _eval.find_article(gold_path, key, None)
         article = newsie.load_article(path, published=gold[key].get("published"))
         sentences = split_sentences(article.text)
         row: dict[str, Any] = {"floor": gold_floor(server.base_url, article.text,
                                                    gold[key]["events"])}
-        started = time.monotonic()
-        try:
-            result = extractor.extract(article)
-            predicted[key] = _eval.from_extraction(result)
-            row.update(seconds=time.monotonic() - started, prompt=result.usage.prompt_tokens,
-                       completion=result.usage.completion_tokens,
-                       ungrounded=sum(1 for ev in result.events for s in ev.evidence
-                                      if result.text[s.start:s.end] != s.text),
-                       outside=sum(newsie_outside(result, sentences)))
-        except newsie.NewsieError as exc:
-            predicted[key] = []
-            row.update(seconds=time.monotonic() - started, prompt=0, completion=0,
-                       ungrounded=0, error=str(exc))
+        for prefix, extractor in extractors.items():
+            started = time.monotonic()
+            try:
+                result = extractor.extract(article)
+                predicted[prefix][key] = _eval.from_extraction(result)
+                row.update({
+                    prefix + "seconds": time.monotonic() - started,
+                    prefix + "prompt": result.usage.prompt_tokens,
+                    prefix + "cached_prompt": result.usage.cached_prompt_tokens,
+                    prefix + "completion": result.usage.completion_tokens,
+                    prefix + "ungrounded": sum(1 for ev in result.events for s in ev.evidence
+                                               if result.text[s.start:s.end] != s.text),
+                    prefix + "outside": sum(newsie_outside(result, sentences))})
+            except newsie.NewsieError as exc:
+                predicted[prefix][key] = []
+                row.update({prefix + "seconds": time.monotonic() - started,
+                            prefix + "error": str(exc)})
         if baseline:
             started = time.monotonic()
             messages = [{"role": "system", "content": NAIVE_PROMPT},
                         {"role": "user", "content": article.text}]
             try:
                 answer, usage = naive.complete(messages, NaiveResponse)
-                naive_predicted[key] = [_eval.Simple(
+                predicted["naive_"][key] = [_eval.Simple(
                     type=e.type, parties=[_eval._names(p) for p in e.parties], date=e.date,
                     location=e.location, quantity=e.quantity) for e in answer.events]
                 row.update(naive_seconds=time.monotonic() - started,
                            naive_prompt=usage.prompt_tokens,
+                           naive_cached_prompt=usage.cached_prompt_tokens,
                            naive_completion=usage.completion_tokens,
                            naive_ungrounded=sum(e.evidence not in article.text
                                                 for e in answer.events),
                            naive_outside=sum(sum(naive_outside(e, article.text, sentences))
-                                                 for e in answer.events))
+                                             for e in answer.events))
             except newsie.NewsieError as exc:
-                naive_predicted[key] = []
-                row.update(naive_seconds=time.monotonic() - started, naive_prompt=0,
-                           naive_completion=0, naive_ungrounded=0, naive_error=str(exc))
+                predicted["naive_"][key] = []
+                row.update(naive_seconds=time.monotonic() - started, naive_error=str(exc))
         rows[key] = row
         print(key, json.dumps(row), file=sys.stderr, flush=True)
     loads = (load_start, os.getloadavg())
-    return report(dataset, rows, _eval.score(predicted, truth),
-                  _eval.score(naive_predicted, truth) if baseline else None, loads)
+    systems = {f"newsie, {'one call' if n == 1 else 'two stages'}": f"s{n}_" for n in stages}
+    if baseline:
+        systems["naive baseline"] = "naive_"
+    scores = {name: _eval.score(predicted[prefix], truth) for name, prefix in systems.items()}
+    return report(dataset, rows, systems, scores, loads)
 
 
 def _outside(values: list[list[str]], spans: list[Span]) -> list[int]:
@@ -173,11 +180,10 @@ def _mean(rows: dict[str, dict[str, Any]], key: str) -> float:
     return statistics.mean(r.get(key, 0) for r in rows.values())
 
 
-def report(dataset: Path, rows: dict[str, dict[str, Any]], score: newsie.Score,
-           naive: newsie.Score | None,
+def report(dataset: Path, rows: dict[str, dict[str, Any]], systems: dict[str, str],
+           scores: dict[str, newsie.Score],
            loads: tuple[tuple[float, ...], tuple[float, ...]]) -> str:
     floor = _mean(rows, "floor")
-    used = _mean(rows, "prompt") + _mean(rows, "completion")
     lines = [
         f"# Quality benchmark: {dataset.name} ({date.today().isoformat()})",
         "",
@@ -192,39 +198,40 @@ def report(dataset: Path, rows: dict[str, dict[str, Any]], score: newsie.Score,
         "",
         "| system | micro-F1 | P | R | visit F1 | mou F1 | order F1 | meeting F1 | date agr. "
         "| location agr. | quantity agr. | whole party set | s/article | prompt tok "
-        "| completion tok | tokens / floor | events with evidence not in text "
-        "| fields not in their window |",
-        "| --- " * 18 + "|",
+        "| of which cached | completion tok | tokens / floor "
+        "| events with evidence not in text | fields not in their window |",
+        "| --- " * 19 + "|",
     ]
 
     def line(name: str, s: newsie.Score, prefix: str) -> str:
         pt, ct = _mean(rows, prefix + "prompt"), _mean(rows, prefix + "completion")
+        cached = _mean(rows, prefix + "cached_prompt")
         bad = sum(r.get(prefix + "ungrounded", 0) for r in rows.values())
         outside = sum(r.get(prefix + "outside", 0) for r in rows.values())
         f = s.fields
         return (f"| {name} | {s.micro['f1']:.3f} | {s.micro['precision']:.3f} | "
                 f"{s.micro['recall']:.3f} | "
                 + " | ".join(f"{s.per_type[t]['f1']:.3f}" for t in newsie.events.EVENT_TYPES)
-                + f" | {f['date']['agreement']:.2f} ({int(f['date']['total'])}) | "
-                f"{f['location']['agreement']:.2f} ({int(f['location']['total'])}) | "
-                f"{f['quantity']['agreement']:.2f} ({int(f['quantity']['total'])}) | "
-                f"{f['parties']['agreement']:.2f} ({int(f['parties']['total'])}) | "
-                f"{_mean(rows, prefix + 'seconds'):.1f} | {pt:.0f} | {ct:.0f} | "
-                f"{(pt + ct) / floor:.2f} | {bad} | {outside} |")
+                + " | " + " | ".join(
+                    f"{f[k]['agreement']:.2f} ({int(f[k]['total'])})"
+                    for k in ("date", "location", "quantity", "parties"))
+                + f" | {_mean(rows, prefix + 'seconds'):.1f} | {pt:.0f} | {cached:.0f} | "
+                f"{ct:.0f} | {(pt + ct) / floor:.2f} | {bad} | {outside} |")
 
-    lines.append(line("newsie", score, ""))
-    if naive is not None:
-        lines.append(line("naive baseline", naive, "naive_"))
+    lines += [line(name, scores[name], prefix) for name, prefix in systems.items()]
     lines += ["", f"Floor (article tokens + gold events serialized), mean per article: "
-              f"{floor:.0f} tokens. newsie used {used:.0f}.", "",
-              "Per article (seconds, prompt+completion tokens, floor):", ""]
+              f"{floor:.0f} tokens.", "",
+              "Per article (seconds; prompt+completion tokens), floor:", ""]
     for key, r in rows.items():
-        extra = f" error: {r['error']}" if "error" in r else ""
-        lines.append(f"- {key}: {r['seconds']:.1f}s, {r['prompt']}+{r['completion']} tokens, "
-                     f"floor {r['floor']}{extra}")
-    lines += ["", "Scores:", "", "```", score.to_text(), "```"]
-    if naive is not None:
-        lines += ["", "Naive baseline:", "", "```", naive.to_text(), "```"]
+        parts = []
+        for name, prefix in systems.items():
+            extra = f" error: {r[prefix + 'error']}" if prefix + "error" in r else ""
+            parts.append(f"{name} {r.get(prefix + 'seconds', 0):.1f}s "
+                         f"{r.get(prefix + 'prompt', 0)}+{r.get(prefix + 'completion', 0)}"
+                         f"{extra}")
+        lines.append(f"- {key}: " + "; ".join(parts) + f"; floor {r['floor']}")
+    for name in systems:
+        lines += ["", f"{name}:", "", "```", scores[name].to_text(), "```"]
     return "\n".join(lines) + "\n"
 
 
@@ -235,8 +242,11 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--template-dir", type=Path, help="Try other prompt templates.")
     parser.add_argument("--tag", default="", help="Suffix for the result file name.")
+    parser.add_argument("--stages", type=int, nargs="+", default=[1], choices=[1, 2],
+                        help="newsie variants to run: one call, two stages, or both.")
     args = parser.parse_args()
-    text = run(args.dataset.resolve(), args.limit, not args.no_baseline, args.template_dir)
+    text = run(args.dataset.resolve(), args.limit, not args.no_baseline, args.template_dir,
+               args.stages)
     RESULTS.mkdir(exist_ok=True)
     name = args.dataset.resolve().name + (f"-{args.tag}" if args.tag else "")
     out = RESULTS / f"quality-{date.today().isoformat()}-{name}.md"

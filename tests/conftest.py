@@ -59,3 +59,32 @@ def fake_server() -> Iterator[FakeModelServer]:
     server = FakeModelServer().start()
     yield server
     server.stop()
+
+
+class ScriptedBackend:
+    """A model backend for pipeline tests: `answer(messages, response_model)` gives each
+    answer as a dict; every request is recorded."""
+
+    model = "scripted"
+    endpoint = "test"
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+        self.requests: list[tuple[list[dict[str, str]], Any]] = []
+
+    def cache_identity(self) -> dict[str, Any]:
+        return {"scripted": id(self.answer)}
+
+    def complete(self, messages: list[dict[str, str]], response_model: Any) -> Any:
+        from newsie.events import Usage
+
+        self.requests.append((messages, response_model))
+        value = response_model.model_validate(self.answer(messages, response_model))
+        return value, Usage(prompt_tokens=100, completion_tokens=10, total_tokens=110,
+                            requests=1)
+
+    async def acomplete(self, messages: list[dict[str, str]], response_model: Any) -> Any:
+        return self.complete(messages, response_model)
+
+    def close(self) -> None:
+        pass

@@ -11,7 +11,7 @@ import pytest
 import newsie
 from conftest import SEEDS
 from fakeserver import FakeModelServer, Reply, events_reply
-from newsie import _pipeline, _schema
+from newsie import _flow, _schema
 
 GOOD = events_reply([{"type": "mou", "sent": [1], "parties": ["Acme Motors"], "people": []}])
 ACME = "On May 4, Acme Motors signed a supply agreement with Borealis Cells in Oslo."
@@ -99,12 +99,13 @@ def test_cache_misses_when_the_response_schema_changes(
     fake_server.script = [GOOD]
     newsie.extract(ACME, **_options(fake_server))  # type: ignore[arg-type]
 
-    original = _pipeline.wire_response
+    original = _flow.events_response
 
-    def with_a_new_field(specs: Any) -> type[_schema.WireResponse]:
-        return pydantic.create_model("Newer", __base__=original(specs), note=(str | None, None))
+    def with_a_new_field(specs: Any, choices: Any) -> type[_schema.WireResponse]:
+        return pydantic.create_model("Newer", __base__=original(specs, choices),
+                                     note=(str | None, None))
 
-    monkeypatch.setattr(_pipeline, "wire_response", with_a_new_field)
+    monkeypatch.setattr(_flow, "events_response", with_a_new_field)
     again = newsie.extract(ACME, **_options(fake_server))  # type: ignore[arg-type]
     assert len(fake_server.requests) == 2 and again.usage.cached == 0
 

@@ -8,9 +8,11 @@ import pytest
 from newsie._grounding import GroundedEvent, find_span, ground, ground_event, window
 from newsie._nlp import analyze
 from newsie._prompts import Prompts
-from newsie._schema import WireEvent, wire_response
+from pydantic import ConfigDict
+
+from newsie._schema import WireEvent
 from newsie._sentences import split_sentences
-from newsie._types import BUILTIN, SPECS
+from newsie._types import SPECS
 
 TEXT = (
     "Release time:\n\n"
@@ -18,7 +20,12 @@ TEXT = (
     "official visit to Huayou Quzhou Industrial Park. 陈雪华 (Chen Xuehua) welcomed them "
     "at the “Two New Areas” hall · Quzhou."
 )
-RESPONSE = wire_response(BUILTIN)
+
+
+class FreeEvent(WireEvent):
+    """An answer with any values: grounding must check what no schema constrained."""
+
+    model_config = ConfigDict(extra="allow")
 
 
 def test_exact_match_gives_offsets() -> None:
@@ -52,8 +59,7 @@ def test_values_not_in_the_text_are_not_found() -> None:
 def _wire(**fields: object) -> WireEvent:
     base: dict[str, object] = {"type": "visit", "sent": [2], "visitor": "LGES", "people": []}
     base.update(fields)
-    [event] = RESPONSE.model_validate({"events": [base]}).events
-    return event
+    return FreeEvent(**base)
 
 
 def _ground(event: WireEvent, text: str = TEXT) -> tuple[list[GroundedEvent], list[str]]:
@@ -94,7 +100,7 @@ def test_nothing_from_the_prompt_examples_comes_out_of_another_article() -> None
     assert answers, "the prompt has examples"
     text = ("Kaito Power signed a supply agreement with Rennet Grid in Nagoya on June 9. "
             "Kaito will deliver 3 GWh of storage systems.")
-    events = [e for a in answers for e in RESPONSE.model_validate(a).events]
+    events: list[WireEvent] = [FreeEvent(**e) for a in answers for e in a["events"]]
     kept, _ = ground(events, SPECS, split_sentences(text), analyze(text), keep_ungrounded=False)
     example_values = {v for a in answers for e in a["events"] for k, v in e.items()
                       if isinstance(v, str) and k != "type"}

@@ -5,14 +5,16 @@ from pathlib import Path
 import pytest
 
 from newsie import Article, TemplateError
-from newsie._prompts import Prompts, default_prompt_dir
+from newsie._prompts import EVENTS_QUESTION, Prompts, default_prompt_dir, messages
 from newsie._sentences import split_sentences
 from newsie._types import BUILTIN
 
 
 def _messages(text: str, prompts: Prompts | None = None) -> list[dict[str, str]]:
     article = Article(text=text, source="t")
-    return (prompts or Prompts()).messages(article, split_sentences(text), BUILTIN)
+    prompts = prompts or Prompts()
+    return messages(prompts.system(BUILTIN), prompts.article(article, split_sentences(text)),
+                    prompts.render(EVENTS_QUESTION))
 
 
 def test_what_every_article_shares_comes_first() -> None:
@@ -20,7 +22,7 @@ def test_what_every_article_shares_comes_first() -> None:
     one, two = _messages("Acme met Beta."), _messages("Gamma bought cells from Delta.")
     assert one[0] == two[0]
     assert one[0]["role"] == "system" and "Acme" not in one[0]["content"]
-    assert one[1]["content"].endswith("[1] Acme met Beta.")
+    assert one[1]["content"].startswith("[1] Acme met Beta.")
 
 
 def test_every_type_is_defined_with_its_roles() -> None:
@@ -46,7 +48,7 @@ def test_jinja_in_the_article_stays_literal() -> None:
 def test_user_templates_override_the_packaged_ones(tmp_path: Path) -> None:
     (tmp_path / "extract.j2").write_text("ARTICLE {{ sentences | length }}")
     messages = _messages("One. Two.", Prompts(tmp_path))
-    assert messages[1]["content"] == "ARTICLE 2"
+    assert messages[1]["content"].startswith("ARTICLE 2\n\n")
     assert "visit" in messages[0]["content"]  # system.j2 still the packaged one
 
 

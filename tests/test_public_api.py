@@ -1,10 +1,12 @@
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import newsie
 
 PUBLIC = {
-    "AliasFileError", "Article", "ArticleError", "ArticleTooLargeError", "BinaryInputError",
+    "AliasFileError", "Article", "ArticleError", "Backend", "ArticleTooLargeError", "BinaryInputError",
     "EmptyArticleError", "Event", "Extraction", "Extractor", "Failure", "LinkedEvent",
     "LinkedSource", "LocalModelError",
     "MalformedArticleError", "Meeting", "MoU", "ModelError", "ModelOutputError", "Money",
@@ -19,6 +21,14 @@ def test_all_is_exactly_the_public_api() -> None:
     assert set(newsie.__all__) == PUBLIC
     for name in newsie.__all__:
         assert hasattr(newsie, name), name
+
+
+def test_the_package_module_only_re_exports() -> None:
+    """Implementation lives in private modules; `newsie/__init__.py` names the API."""
+    tree = ast.parse(Path(newsie.__file__).read_text(encoding="utf-8"))
+    defined = [n for n in tree.body if isinstance(
+        n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    assert defined == []
 
 
 def test_every_error_is_a_newsie_error() -> None:

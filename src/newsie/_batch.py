@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ._article import Article, ArticleInput
 from ._exceptions import NewsieError
-from ._pipeline import Extractor
+from ._extractor import Extractor
 from .events import EVENT_TYPES, Extraction, Failure, Summary, Usage
 
 ARTICLE_SUFFIXES = {".txt", ".html", ".htm", ".json", ".md"}
@@ -82,12 +82,16 @@ async def arun_many(
     extractor: Extractor, inputs: Iterable[ArticleInput] | ArticleInput, concurrency: int
 ) -> AsyncIterator[Extraction | Failure]:
     pending: deque[asyncio.Task[Extraction | Failure]] = deque()
-    for item in expand_inputs(inputs):
-        pending.append(asyncio.ensure_future(aextract_one(extractor, item)))
-        if len(pending) >= concurrency:
+    try:
+        for item in expand_inputs(inputs):
+            pending.append(asyncio.ensure_future(aextract_one(extractor, item)))
+            if len(pending) >= concurrency:
+                yield await pending.popleft()
+        while pending:
             yield await pending.popleft()
-    while pending:
-        yield await pending.popleft()
+    finally:  # the caller stopped iterating (break, cancel): nothing runs on unasked
+        for task in pending:
+            task.cancel()
 
 
 def summarize(results: Iterable[Extraction | Failure]) -> Summary:

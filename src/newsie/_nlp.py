@@ -54,6 +54,7 @@ class Token:
     lemma: str
     lower: str
     pos: str
+    is_stop: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class Analysis:
 
     entities: tuple[Entity, ...]
     tokens: tuple[Token, ...]
+    #: Base noun phrases ("the Moroccan government"), as (start, end) offsets.
+    chunks: tuple[tuple[int, int], ...] = ()
 
     def entities_in(self, start: int, end: int) -> list[Entity]:
         """Entities that overlap `[start, end)`."""
@@ -92,7 +95,8 @@ def analyze(text: str) -> Analysis:
     return Analysis(
         entities=tuple(Entity(e.label_, e.start_char, e.end_char, e.text) for e in doc.ents),
         tokens=tuple(Token(t.idx, t.idx + len(t.text), t.lemma_.casefold(),
-                           t.lower_, t.pos_) for t in doc if not t.is_space),
+                           t.lower_, t.pos_, t.is_stop) for t in doc if not t.is_space),
+        chunks=tuple((c.start_char, c.end_char) for c in doc.noun_chunks),
     )
 
 

@@ -21,8 +21,14 @@ from ._sentences import Sentence
 from ._types import EventSpec
 
 SYSTEM_TEMPLATE = "system.j2"
-USER_TEMPLATE = "extract.j2"
-
+ARTICLE_TEMPLATE = "extract.j2"
+#: The questions asked after the article: one call for everything, or detection first
+#: and then the arguments of each event.
+EVENTS_QUESTION = "events.j2"
+DETECT_QUESTION = "detect.j2"
+ARGUMENTS_QUESTION = "arguments.j2"
+TEMPLATES = (SYSTEM_TEMPLATE, ARTICLE_TEMPLATE, EVENTS_QUESTION, DETECT_QUESTION,
+             ARGUMENTS_QUESTION)
 
 def default_prompt_dir() -> Path:
     """The packaged `prompts/`: inside the wheel, or at the repository root in a checkout."""
@@ -58,30 +64,36 @@ class Prompts:
         except jinja2.TemplateError as exc:
             raise TemplateError(f"template {name} failed: {exc}") from exc
 
-    def messages(
-        self, article: Article, sentences: Sequence[Sentence], specs: Iterable[EventSpec]
-    ) -> list[dict[str, str]]:
-        """The instructions first (the same for every article, so the server's prompt cache
-        serves them), then the article."""
-        types = [{"name": s.name, "definition": s.definition, "roles": list(s.roles),
-                  "details": list(s.details)} for s in specs]
-        article_vars = {
-            "title": article.title,
-            "published": article.published,
-            "sentences": [{"number": s.number, "text": s.text} for s in sentences],
-        }
-        return [
-            {"role": "system", "content": self.render(SYSTEM_TEMPLATE, types=types)},
-            {"role": "user", "content": self.render(USER_TEMPLATE, **article_vars)},
-        ]
+    def system(self, specs: Iterable[EventSpec]) -> str:
+        """The instructions: the same for every article, so the server's prompt cache
+        serves them."""
+        return self.render(SYSTEM_TEMPLATE, types=[type_vars(s) for s in specs])
+
+    def article(self, article: Article, sentences: Sequence[Sentence]) -> str:
+        return self.render(
+            ARTICLE_TEMPLATE, title=article.title, published=article.published,
+            sentences=[{"number": s.number, "text": s.text} for s in sentences])
 
     def digest(self) -> str:
         """Changes whenever a template that shapes the prompt changes (for cache keys)."""
         h = hashlib.sha256()
-        for name in (SYSTEM_TEMPLATE, USER_TEMPLATE):
+        for name in TEMPLATES:
             try:
                 source, _, _ = self._env.loader.get_source(self._env, name)  # type: ignore[union-attr]
             except jinja2.TemplateNotFound as exc:
                 raise TemplateError(f"template not found: {name}") from exc
             h.update(source.encode())
         return h.hexdigest()
+
+
+def type_vars(spec: EventSpec) -> dict[str, Any]:
+    """What a template learns of an event type."""
+    return {"name": spec.name, "definition": spec.definition, "roles": list(spec.roles),
+            "details": list(spec.details)}
+
+
+def messages(system: str, article: str, question: str) -> list[dict[str, str]]:
+    """The article comes before the question, so every question about one article shares
+    the server's cached prompt prefix: instructions, then the article."""
+    return [{"role": "system", "content": system},
+            {"role": "user", "content": f"{article}\n\n{question}"}]

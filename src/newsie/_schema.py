@@ -1,30 +1,33 @@
-"""The compact, bounded shape the model writes, one variant per event type.
+"""The answer schemas, made for each request: the model chooses, it does not write.
 
-Built from the type specs, so a type's roles are asked for by name (`buyer`, `supplier`)
-and nothing downstream guesses them from word order. Bounds matter: without
-`maxItems`/`maxLength` the small local model loops until its token limit. Evidence is a
-list of sentence numbers, not copied text.
+Every name, date, place and amount field is an enum of the candidates the article contains
+(`_candidates`), and sentence numbers are those of the article, so the engine's grammar
+(llama.cpp turns the JSON schema into one) makes an invented value impossible to write.
+Only short descriptive phrases (a product, what an agreement is) stay free text, bounded,
+and grounding checks them. Bounds matter: without `maxItems`/`maxLength` a small model
+loops until its token limit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
-from ._types import EventSpec
+from ._types import EventSpec, detail_kind
 
-Name = Annotated[str, StringConstraints(max_length=60)]
 Phrase = Annotated[str, StringConstraints(max_length=50)]
-Tiny = Annotated[str, StringConstraints(max_length=30)]
+#: Most events one answer may list; most values one list field may hold.
+MAX_EVENTS = 6
+MAX_ITEMS = 3
 
 
 class WireEvent(BaseModel):
-    """One event as the model writes it; `wire_event` makes each type's fields, in order.
+    """One event as the model answered it: `type`, `sent`, then the type's own fields.
 
-    Field order is the order the model writes in, so it reads: what, where in the text,
-    who, then the details. Read fields through `texts` and `text`.
+    Read fields through `texts` and `text`.
     """
 
     model_config = ConfigDict(extra="ignore")
@@ -51,31 +54,94 @@ class WireEvent(BaseModel):
 class WireResponse(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    events: list[WireEvent] = Field(max_length=6)
+    events: list[WireEvent] = Field(max_length=MAX_EVENTS)
 
 
-def wire_event(spec: EventSpec) -> type[WireEvent]:
-    """The variant for one type: `type` fixed, then its roles, then its details."""
-    fields: dict[str, Any] = {"type": (Literal[spec.name], ...)}
-    fields["sent"] = (list[Annotated[int, Field(ge=1)]], Field(max_length=3))
-    for role in spec.roles:
-        fields[role] = ((list[Name], Field(default_factory=list, max_length=3))
-                        if spec.many(role) else (Name | None, None))
-    fields["people"] = (list[Name], Field(default_factory=list, max_length=3))
-    fields["date"] = (Tiny | None, None)
-    fields["location"] = (Phrase | None, None)
+@dataclass(frozen=True)
+class Choices:
+    """What one question may answer with: candidate texts by kind, and sentence numbers."""
+
+    sentences: tuple[int, ...]
+    texts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def of(self, kind: str) -> tuple[str, ...]:
+        return self.texts.get(kind, ())
+
+
+def _one_of(values: Sequence[Any]) -> Any:
+    """A type that accepts exactly `values` (None when there are none to choose from)."""
+    return Literal[tuple(values)] if values else None  # type: ignore[valid-type]
+
+
+def _optional(values: Sequence[Any]) -> tuple[Any, Any]:
+    choice = _one_of(values)
+    return (choice | None, None) if choice is not None else (None, None)
+
+
+def _listed(values: Sequence[Any]) -> tuple[Any, Any]:
+    choice = _one_of(values)
+    if choice is None:
+        return (list[None], Field(default_factory=list, max_length=0))
+    return (list[choice], Field(default_factory=list, max_length=MAX_ITEMS))
+
+
+def argument_fields(spec: EventSpec, choices: Choices) -> dict[str, Any]:
+    """The type's own fields, in the order the model writes them: roles, people, when,
+    where, details."""
+    orgs = choices.of("org")
+    fields: dict[str, Any] = {
+        role: _listed(orgs) if spec.many(role) else _optional(orgs) for role in spec.roles}
+    fields["people"] = _listed(choices.of("person"))
+    fields["date"] = _optional(choices.of("date"))
+    fields["location"] = _optional(choices.of("place"))
     for detail in spec.details:
-        fields[detail] = (Phrase | None, None)
+        kind = detail_kind(spec, detail)
+        fields[detail] = _optional(choices.of(kind)) if kind != "phrase" else (
+            Phrase | None, None)
+    return fields
+
+
+def _sent(choices: Choices) -> tuple[Any, Any]:
+    number = _one_of(choices.sentences) or Annotated[int, Field(ge=1)]
+    return (list[number], Field(min_length=1, max_length=MAX_ITEMS))
+
+
+def event_variant(spec: EventSpec, choices: Choices) -> type[WireEvent]:
+    """One type's event: `type` fixed, the sentences that state it, then its fields."""
     model: type[WireEvent] = create_model(
-        f"{spec.name.title()}Event", __base__=WireEvent, **fields)
+        f"{spec.name.title()}Event", __base__=WireEvent,
+        type=(Literal[spec.name], ...), sent=_sent(choices), **argument_fields(spec, choices))
     return model
 
 
-def wire_response(specs: Sequence[EventSpec]) -> type[WireResponse]:
-    """The answer: up to six events, each one of the given types."""
-    variants = tuple(wire_event(spec) for spec in specs)
-    item: Any = (Annotated[Union[variants], Field(discriminator="type")]  # noqa: UP007
-                 if len(variants) > 1 else variants[0])
+def _events_of(variants: Sequence[type[BaseModel]]) -> Any:
+    if len(variants) == 1:
+        return variants[0]
+    return Annotated[Union[tuple(variants)], Field(discriminator="type")]  # noqa: UP007
+
+
+def events_response(specs: Sequence[EventSpec], choices: Choices) -> type[WireResponse]:
+    """One call for everything: events of the given types with their fields."""
+    item = _events_of([event_variant(spec, choices) for spec in specs])
     model: type[WireResponse] = create_model(
-        "Events", __base__=WireResponse, events=(list[item], Field(max_length=6)))
+        "Events", __base__=WireResponse,
+        events=(list[item], Field(max_length=MAX_EVENTS)))
+    return model
+
+
+def detection_response(specs: Sequence[EventSpec], choices: Choices) -> type[WireResponse]:
+    """The first of two calls: which events, of which type, in which sentences."""
+    found = create_model(
+        "Found", __base__=WireEvent,
+        type=(_one_of([s.name for s in specs]), ...), sent=_sent(choices))
+    model: type[WireResponse] = create_model(
+        "Detected", __base__=WireResponse, events=(list[found], Field(max_length=MAX_EVENTS)))
+    return model
+
+
+def arguments_response(spec: EventSpec, choices: Choices) -> type[BaseModel]:
+    """The second call, once per event: its fields, chosen from its own window."""
+    model: type[BaseModel] = create_model(
+        f"{spec.name.title()}Arguments", __config__=ConfigDict(extra="ignore"),
+        **argument_fields(spec, choices))
     return model

@@ -41,6 +41,13 @@ class EventSpec:
         return role.endswith("s")
 
 
+def detail_kind(spec: EventSpec, name: str) -> str:
+    """What a detail field holds, by its public type: "quantity", "money" or "phrase"."""
+    annotation = str(spec.model.model_fields[name].annotation)
+    return "quantity" if "Quantity" in annotation else "money" if "Money" in annotation else (
+        "phrase")
+
+
 _DETERMINER = re.compile(r"^(a|an|the|its|their|his|her|one|two|three|several|\d)\b", re.I)
 
 
@@ -102,7 +109,7 @@ BUILTIN: tuple[EventSpec, ...] = (
         name="mou", model=MoU,
         definition="an MoU, cooperation, partnership, framework, supply or joint-venture "
                    "agreement is signed",
-        roles=("parties",), details=("agreement",),
+        roles=("parties",), details=("agreement", "quantity", "value"),
         lemmas=("sign", "agreement", "memorandum", "mou", "partnership", "cooperation",
                 "alliance", "framework", "venture", "pact", "deal", "partner", "ink",
                 "签署", "签约", "协议", "备忘录", "合资", "合作"),

@@ -14,7 +14,7 @@ EventType = Literal["visit", "mou", "order", "meeting"]
 EVENT_TYPES: tuple[EventType, ...] = ("visit", "mou", "order", "meeting")
 
 #: Bumped whenever the JSON shape below changes, so caches and stored output can tell.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 
 class _Model(BaseModel):
@@ -88,6 +88,9 @@ class MoU(_Event):
     type: Literal["mou"] = "mou"
     agreement: str | None = None
     signatories: list[str] = Field(default_factory=list)
+    #: An off-take or supply agreement often states an amount ("at least 10 GWh").
+    quantity: Quantity | None = None
+    value: Money | None = None
 
 
 class Order(_Event):
@@ -133,6 +136,8 @@ class Extraction(_Model):
     text: str
     events: list[Event] = Field(default_factory=list)
     model: str
+    endpoint: str | None = Field(
+        default=None, description='Where the model ran: "embedded", or the server\'s URL.')
     usage: Usage = Field(default_factory=Usage)
     warnings: list[str] = Field(default_factory=list)
     schema_version: str = SCHEMA_VERSION

@@ -30,8 +30,8 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
 
 from ._article import Article, load_article
 from ._batch import failure, run_many
+from ._extractor import Extractor
 from ._llm import Endpoint
-from ._pipeline import Extractor
 from .events import Extraction, Failure
 
 __all__ = [

@@ -1,0 +1,126 @@
+"""The functions a notebook calls: one article, many articles, scoring, the report."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ._article import ArticleInput, load_article
+from ._batch import arun_many, run_many
+from ._eval import Score
+from ._extractor import Extractor
+from ._link import link
+from .events import Extraction, Failure, LinkedEvent
+
+
+def extract(
+    article: ArticleInput,
+    *,
+    source: str | None = None,
+    published: str | None = None,
+    **options: Any,
+) -> Extraction:
+    """Events in one article: text, HTML or WordPress JSON as a `str`, a file as a `Path`,
+    or an `Article`.
+
+    `options` are `Extractor`'s: the model (`backend`, `base_url`, `model`, `api_key`,
+    `client`), `types`, `stages`, `template_dir`, `keep_ungrounded`, `cache`,
+    `token_budget`, the endpoint's `timeout`, `max_attempts`, `max_retry_seconds`, `reasks`,
+    `max_tokens`, and the reader's `chunk_chars`, `max_bytes`, `max_chars`.
+    """
+    with Extractor(**options) as extractor:
+        return extractor.extract(article, source=source, published=published)
+
+
+async def aextract(
+    article: ArticleInput,
+    *,
+    source: str | None = None,
+    published: str | None = None,
+    **options: Any,
+) -> Extraction:
+    """`extract` for services running an event loop: the loop is never blocked."""
+    with Extractor(**options) as extractor:
+        return await extractor.aextract(article, source=source, published=published)
+
+
+def extract_many(
+    inputs: Iterable[ArticleInput] | ArticleInput,
+    *,
+    concurrency: int = 4,
+    **options: Any,
+) -> Iterator[Extraction | Failure]:
+    """Results for many articles (texts, paths, folders, `Article`s), in input order.
+
+    An article that fails becomes a `Failure` record; the others go on.
+    `options` are those of `extract`.
+    """
+    return run_many(Extractor(**options), inputs, concurrency)
+
+
+def aextract_many(
+    inputs: Iterable[ArticleInput] | ArticleInput,
+    *,
+    concurrency: int = 4,
+    **options: Any,
+) -> AsyncIterator[Extraction | Failure]:
+    """The async twin of `extract_many`: ``async for result in newsie.aextract_many(...)``."""
+    return arun_many(Extractor(**options), inputs, concurrency)
+
+
+def evaluate(
+    gold: str | Path,
+    *,
+    predictions: str | Path | Iterable[Extraction | Failure] | None = None,
+    articles: str | Path | None = None,
+    **options: Any,
+) -> Score:
+    """Score against a gold JSONL file (format of `seeds/gold.jsonl`).
+
+    With no `predictions`, each gold article (`<id>.txt` beside the gold file, in its
+    `articles/` folder, or in `articles`) is extracted first, with `options` as for
+    `extract_many`.
+    """
+    from . import _eval
+
+    gold_path = Path(gold)
+    gold_records = _eval.read_gold(gold_path)
+    truth = {k: _eval.from_gold(v) for k, v in gold_records.items()}
+    if isinstance(predictions, (str, Path)):
+        return _eval.score(_eval.read_predictions(predictions), truth)
+    if predictions is None:
+        folder = Path(articles) if articles else None
+        items: list[ArticleInput] = []
+        for key, record in gold_records.items():
+            path = _eval.find_article(gold_path, key, folder)
+            # the gold knows the publication date; relative dates need it
+            items.append(load_article(path, published=record.get("published")))
+        predictions = extract_many(items, **options)
+    found = {
+        _eval.article_id(r.source): _eval.from_extraction(r) if isinstance(r, Extraction) else []
+        for r in predictions
+    }
+    return _eval.score(found, truth)
+
+
+def write_report(
+    results: Iterable[Extraction | Failure],
+    path: str | Path,
+    title: str = "newsie report",
+    linked: Iterable[LinkedEvent] | None = None,
+) -> Path:
+    """A self-contained HTML page: highlighted evidence, a filterable table, and a timeline
+    per organization of `linked` (by default the results linked with `link`, when the
+    `link` extra is installed; without it the page says so instead)."""
+    from ._report import render
+
+    results = list(results)
+    if linked is None:
+        try:
+            linked = link(results)
+        except ImportError:
+            linked = None
+    out = Path(path)
+    out.write_text(render(results, title, linked), encoding="utf-8")
+    return out
