@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,9 @@ from typing import Any
 import pytest
 
 import newsie
-from conftest import SEEDS
+from conftest import ROOT, SEEDS
 from fakeserver import FakeModelServer, events_reply
+from newsie import _eval
 from newsie._orgs import org_key
 
 
@@ -41,12 +43,31 @@ def _is(name: str | None, *keys: str) -> bool:
     return name is not None and org_key(name) in keys
 
 
+GOLD = {record["id"]: record for record in map(
+    json.loads, (ROOT / "seeds" / "gold.jsonl").read_text(encoding="utf-8").splitlines())}
+
+
+@pytest.mark.vcr
+@pytest.mark.parametrize("seed", SEEDS, ids=[p.stem[:3] for p in SEEDS])
+def test_seed_gives_every_gold_event_with_its_whole_party_set_and_no_other(
+        seed: Path, model_endpoint: dict[str, Any]) -> None:
+    """What a reader checks: each certain gold event, of its type, naming exactly its
+    organizations (no person, no extra name), and no event the gold does not have."""
+    result = newsie.extract(seed, **model_endpoint)
+    gold = GOLD[seed.stem]
+    score = _eval.score({seed.stem: _eval.from_extraction(result)},
+                        {seed.stem: _eval.from_gold(gold)})
+    certain = sum(not e.get("uncertain") for e in gold["events"])
+    assert score.micro["tp"] == certain, result.events
+    assert score.micro["fp"] == 0, result.events
+    parties = score.fields["parties"]
+    assert parties["agree"] == parties["total"] == certain, result.events
+
+
 @pytest.mark.vcr
 def test_seed_002_order_abf_buys_20_gwh_from_lead(model_endpoint: dict[str, Any]) -> None:
     result = newsie.extract(SEEDS[2], **model_endpoint)
-    orders = _by_type(result, "order")
-    assert len(orders) == 1, result.events
-    [order] = orders
+    [order] = _by_type(result, "order")
     assert order.quantity is not None
     assert (order.quantity.value, order.quantity.unit) == (20, "GWh")
     assert _is(order.buyer, "american battery factory", "abf"), order
@@ -54,21 +75,14 @@ def test_seed_002_order_abf_buys_20_gwh_from_lead(model_endpoint: dict[str, Any]
 
 
 @pytest.mark.vcr
-def test_seed_000_visit_by_lges_to_huayou_and_no_mou(model_endpoint: dict[str, Any]) -> None:
+def test_seed_000_lges_visits_huayou_at_its_industrial_park(
+        model_endpoint: dict[str, Any]) -> None:
     result = newsie.extract(SEEDS[0], **model_endpoint)
-    visits = _by_type(result, "visit")
-    assert visits, result.events
-    assert _is(visits[0].visitor, "lges", "lg energy solution"), visits[0]
-    assert visits[0].host is not None and "huayou" in org_key(visits[0].host)
+    [visit] = _by_type(result, "visit")
+    assert _is(visit.visitor, "lges", "lg energy solution"), visit
+    assert visit.host is not None and "huayou" in org_key(visit.host), visit
+    assert "industrial park" not in org_key(visit.host), visit  # that is the place
     assert not _by_type(result, "mou"), result.events
-
-
-@pytest.mark.vcr
-def test_seed_004_the_outlet_never_buys_or_signs(model_endpoint: dict[str, Any]) -> None:
-    result = newsie.extract(SEEDS[4], **model_endpoint)
-    for ev in result.events:
-        if ev.type in ("order", "mou"):
-            assert all("battery news" not in org_key(n) for n in _names(ev)), ev
 
 
 @pytest.mark.vcr
@@ -79,7 +93,8 @@ def test_seed_001_no_party_is_a_person_or_a_title(model_endpoint: dict[str, Any]
     assert result.events
     for ev in result.events:
         assert not _names(ev) & (people | titles), ev
-        assert any("huayou" in n for n in _names(ev)) or any("sos" in n for n in _names(ev))
+    [mou] = _by_type(result, "mou")
+    assert any("huayou" in n for n in _names(mou)) and any("sos" in n for n in _names(mou))
 
 
 @pytest.mark.vcr
@@ -96,7 +111,7 @@ def test_async_extract_finds_the_order(model_endpoint: dict[str, Any]) -> None:
     orders = _by_type(result, "order")
     assert orders and orders[0].quantity is not None and orders[0].quantity.value == 20
     assert _is(orders[0].buyer, "american battery factory", "abf")
-    assert result.usage.requests == 1 and result.usage.cached == 0
+    assert result.usage.requests >= 1 and result.usage.cached == 0
 
 
 def test_json_shape_round_trips() -> None:
