@@ -143,9 +143,9 @@ class Extractor:
         return hit
 
     def _key(self, ask: Ask) -> str:
-        params = {"backend": self.backend.cache_identity(), "prompts": self._digest,
+        params = {"prompts": self._digest,
                   "response_schema": ask.response_model.model_json_schema()}
-        return ResponseCache.key(ask.messages, params)
+        return ResponseCache.key(ask.messages, params, self.backend.cache_identity())
 
     def _cached(self, key: str, ask: Ask) -> Answer | None:
         value = self.cache.get(key) if self.cache is not None else None
