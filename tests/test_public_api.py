@@ -7,6 +7,7 @@ import newsie
 
 PUBLIC = {
     "AliasFileError", "Article", "ArticleError", "Backend", "ArticleTooLargeError", "BinaryInputError",
+    "DateError",
     "EmptyArticleError", "Event", "Extraction", "Extractor", "Failure", "LinkedEvent",
     "LinkedSource", "LocalModelError",
     "MalformedArticleError", "Meeting", "MoU", "ModelError", "ModelOutputError", "Money",

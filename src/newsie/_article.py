@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ._dates import resolve_date
+from ._dates import parse_published, resolve_date
 from ._exceptions import (
     ArticleTooLargeError,
     BinaryInputError,
@@ -76,7 +76,7 @@ def load_article(
     if source is None:  # the same article, however it was spaced or marked up
         article = replace(article, source="text:" + article.fingerprint[:12])
     if published:
-        article = replace(article, published=published)
+        article = replace(article, published=parse_published(published))
     if not article.text.strip():
         raise EmptyArticleError(f"{article.source}: the article has no text after cleaning")
     if len(article.text) > max_chars:

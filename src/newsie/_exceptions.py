@@ -27,6 +27,10 @@ class MalformedArticleError(ArticleError):
     pass
 
 
+class DateError(ArticleError, ValueError):
+    """A date the caller gave (`published=`) is not one newsie can read or place."""
+
+
 class TemplateError(NewsieError):
     """A prompt template is missing, broken, or tried something the sandbox forbids."""
 

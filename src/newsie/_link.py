@@ -9,15 +9,14 @@ type has one).
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ._dates import PartialDate
 from ._orgs import OrgRegistry, org_key
 from .events import Event, Extraction, Failure, LinkedEvent, LinkedSource, Party, Quantity
 
@@ -71,27 +70,10 @@ def _comparisons(window: int) -> list[dict[str, Any]]:
 
 
 def interval(value: str | None) -> tuple[int | None, int | None, str | None]:
-    """First and last day (ordinals) a date can mean, and its month-day when it has one.
-
-    '2024' spans the year, '2024-03' the month; '--03-18' has no year, only a month-day.
-    """
-    if not value:
-        return None, None, None
-    if value.startswith("--"):
-        return None, None, value[2:7]
-    try:
-        parts = [int(p) for p in value[:10].split("-")]
-        if len(parts) == 1:
-            first, last = date(parts[0], 1, 1), date(parts[0], 12, 31)
-        elif len(parts) == 2:
-            days = calendar.monthrange(parts[0], parts[1])[1]
-            first, last = date(parts[0], parts[1], 1), date(parts[0], parts[1], days)
-        else:
-            first = last = date(parts[0], parts[1], parts[2])
-    except ValueError:
-        return None, None, None
-    md = value[5:10] if first == last else None
-    return first.toordinal(), last.toordinal(), md
+    """First and last day (ordinals) a date can mean, and its month-day when it has one
+    (`PartialDate.ordinals`); nothing for a missing or malformed date."""
+    when = PartialDate.read(value)
+    return when.ordinals() if when is not None else (None, None, None)
 
 
 def _quantity(ev: Event) -> Quantity | None:

@@ -5,11 +5,10 @@ The report's timeline view and `newsie.timeline` read the same rows.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
-from ._link import interval
+from ._dates import date_order
 from ._orgs import org_key
 from .events import LinkedEvent
 
@@ -38,8 +37,7 @@ def timeline_rows(linked: Iterable[LinkedEvent], org: str | None = None) -> list
                 "sources": [{"source": s.source, "title": s.title, "published": s.published,
                              "evidence": s.event.evidence} for s in event.sources],
             })
-    rows.sort(key=lambda r: (r["organization"].casefold(),
-                             interval(r["date"])[0] or math.inf, r["date"] or "", r["id"]))
+    rows.sort(key=lambda r: (r["organization"].casefold(), date_order(r["date"]), r["id"]))
     return rows
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,6 +31,7 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
 
 from ._article import Article, load_article
 from ._batch import failure, run_many
+from ._dates import parse_published
 from ._extractor import Extractor
 from ._llm import Endpoint
 from .events import Extraction, Failure
@@ -235,7 +237,7 @@ def _id(given: Any, data: Path | str | bytes) -> str:
 
 
 def _day(value: Any) -> str | None:
-    """Arrow dates and timestamps come back as `date`/`datetime`; newsie wants ISO text."""
-    if value is None or value == "":
-        return None
-    return value.isoformat()[:10] if hasattr(value, "isoformat") else str(value)
+    """Arrow dates and timestamps come back as `date`/`datetime`, text as `str`: ISO text
+    either way, and a value that is no date a `DateError` (that row's error)."""
+    return parse_published(value if isinstance(value, (str, date)) or value is None
+                           else str(value))
