@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import itertools
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -268,3 +269,100 @@ def test_cli_scores_saved_predictions(tmp_path: Path) -> None:
     assert data["fields"]["quantity"]["agree"] == 1
     api = newsie.evaluate(gold, predictions=saved)
     assert api.micro == pytest.approx(data["micro"])
+
+
+@pytest.mark.parametrize(("parties", "agree"), [
+    (["Acme Co., Ltd.", "Borealis Cells"], 1),           # the exact set, as the rules match
+    (["Borealis Cells", "Acme"], 1),                     # in any order
+    (["Acme"], 0),                                       # a party missing
+    (["Acme", "Borealis Cells", "Jane Doe"], 0),         # a person given as a party
+    (["Acme", "Borealis Cells", "Quillon Cobalt"], 0),   # a party too many
+])
+def test_party_set_agrees_only_when_the_whole_set_matches(parties: list[str],
+                                                           agree: int) -> None:
+    gold = {"x": [{"type": "order", "parties": ["Acme", "Borealis Cells"]}]}
+    result = _score({"x": [{"type": "order", "parties": parties}]}, gold)
+    assert result.micro["tp"] == 1
+    assert result.fields["parties"] == {"agree": agree, "total": 1, "agreement": float(agree)}
+
+
+# ------------------------------------------------------------------ failed articles
+
+GOOD_AND_FAILED = {
+    "a": [{"type": "order", "parties": ["Lead Intelligent Equipment"]},
+          {"type": "mou", "parties": ["Quillon Cobalt"]}],
+    "b": [{"type": "visit", "parties": ["Acme"]}, {"type": "order", "parties": ["Acme"]}],
+}
+
+
+def test_failed_articles_are_listed_and_left_out_of_every_count() -> None:
+    pred = {"a": [{"type": "order", "parties": ["LEAD"]}]}
+    result = score(_simple(pred), _simple(GOOD_AND_FAILED), failed={"b": "ServerError: 500"})
+    assert result.failed == {"b": "ServerError: 500"} and result.articles == 1
+    # b's two gold events would be two false negatives if its failure counted as "no events"
+    assert (result.micro["tp"], result.micro["fn"]) == (1, 1)
+    text = result.to_text()
+    assert "1 failed" in text and "b: ServerError: 500" in text
+
+
+def _gold_files(tmp_path: Path) -> Path:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("\n".join(json.dumps({"id": k, "events": v, "published": "2024-03-20"})
+                              for k, v in GOOD_AND_FAILED.items()))
+    for key in GOOD_AND_FAILED:
+        (tmp_path / f"{key}.txt").write_text("Acme signed an order with Borealis Cells.")
+    return gold
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_evaluate_against_a_dead_server_scores_nothing_and_lists_every_article(
+        tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    result = newsie.evaluate(_gold_files(tmp_path), base_url=url, model="m", max_attempts=1,
+                             cache=False)
+    assert sorted(result.failed) == ["a", "b"]
+    assert all(error.startswith("ServerUnreachableError") for error in result.failed.values())
+    assert result.articles == 0 and result.micro["fn"] == 0
+
+
+def test_evaluate_lists_an_article_it_cannot_load(tmp_path: Path) -> None:
+    gold = _gold_files(tmp_path)
+    (tmp_path / "a.txt").write_bytes(b"\x00\x01" * 50)
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    result = newsie.evaluate(gold, base_url=url, model="m", max_attempts=1, cache=False)
+    assert result.failed["a"].startswith("BinaryInputError")
+
+
+def test_cli_eval_exits_1_and_names_the_failed_articles(tmp_path: Path) -> None:
+    gold = _gold_files(tmp_path)
+    text = "Lead Intelligent Equipment ordered cells."
+    ok = newsie.Extraction(source=str(tmp_path / "a.txt"), text=text, model="m", events=[
+        newsie.Order(summary="s", parties=[newsie.Party(name="Lead Intelligent Equipment")],
+                     evidence=[newsie.Span(start=0, end=len(text), text=text)])])
+    dead = newsie.Failure(source=str(tmp_path / "b.txt"), error="ServerUnreachableError",
+                          message="cannot reach model server at 127.0.0.1 (4 attempts)")
+    saved = tmp_path / "pred.jsonl"
+    saved.write_text(ok.model_dump_json() + "\n" + dead.model_dump_json() + "\n")
+    result = CliRunner().invoke(app, ["eval", str(gold), "--predictions", str(saved), "--json"])
+    assert result.exit_code == 1
+    assert "b: ServerUnreachableError: cannot reach model server" in result.stderr
+    data = json.loads(result.stdout)
+    assert data["failed"] == {"b": f"ServerUnreachableError: {dead.message}"}
+    assert data["articles"] == 1 and data["micro"]["tp"] == 1 and data["micro"]["fn"] == 1
+
+
+def test_an_article_that_failed_then_succeeded_on_resume_is_scored(tmp_path: Path) -> None:
+    gold = _gold_files(tmp_path)
+    dead = newsie.Failure(source=str(tmp_path / "a.txt"), error="ServerError", message="500")
+    done = [newsie.Extraction(source=str(tmp_path / k), text="t", model="m")
+            for k in ("a.txt", "b.txt")]
+    saved = tmp_path / "pred.jsonl"
+    saved.write_text("".join(r.model_dump_json() + "\n" for r in [dead, *done]))
+    result = newsie.evaluate(gold, predictions=saved)
+    assert result.failed == {} and result.articles == 2

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from ._article import ArticleInput, load_article
-from ._batch import arun_many, run_many
+from ._batch import arun_many, failure, run_many
 from ._eval import Score
+from ._exceptions import NewsieError
 from ._extractor import Extractor
 from ._link import link
 from .events import Extraction, Failure, LinkedEvent
@@ -80,28 +81,23 @@ def evaluate(
 
     With no `predictions`, each gold article (`<id>.txt` beside the gold file, in its
     `articles/` folder, or in `articles`) is extracted first, with `options` as for
-    `extract_many`.
+    `extract_many`. Articles that failed are listed in `Score.failed`, not scored.
     """
     from . import _eval
 
-    gold_path = Path(gold)
-    gold_records = _eval.read_gold(gold_path)
-    truth = {k: _eval.from_gold(v) for k, v in gold_records.items()}
-    if isinstance(predictions, (str, Path)):
-        return _eval.score(_eval.read_predictions(predictions), truth)
     if predictions is None:
+        gold_path = Path(gold)
         folder = Path(articles) if articles else None
         items: list[ArticleInput] = []
-        for key, record in gold_records.items():
+        unread: list[Failure] = []
+        for key, record in _eval.read_gold(gold_path).items():
             path = _eval.find_article(gold_path, key, folder)
-            # the gold knows the publication date; relative dates need it
-            items.append(load_article(path, published=record.get("published")))
-        predictions = extract_many(items, **options)
-    found = {
-        _eval.article_id(r.source): _eval.from_extraction(r) if isinstance(r, Extraction) else []
-        for r in predictions
-    }
-    return _eval.score(found, truth)
+            try:  # the gold knows the publication date; relative dates need it
+                items.append(load_article(path, published=record.get("published")))
+            except NewsieError as exc:
+                unread.append(failure(path, exc))
+        predictions = [*unread, *extract_many(items, **options)]
+    return _eval.evaluate(gold, predictions)
 
 
 def write_report(

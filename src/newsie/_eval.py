@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from number_parser import parse as words_to_digits
 from pydantic import BaseModel
 
-from .events import EVENT_TYPES, Extraction
+from .events import EVENT_TYPES, Extraction, Failure
 
 #: The only company suffixes the rules strip, as words after punctuation is removed.
 SUFFIXES = frozenset({"co", "ltd", "inc", "group", "corporation"})
@@ -55,15 +55,25 @@ class Counts:
 
 
 class Score(BaseModel):
-    """Event-level precision/recall/F1 per type and micro-averaged, plus field agreement."""
+    """Event-level precision/recall/F1 per type and micro-averaged, plus field agreement.
+
+    `articles` counts the gold articles scored. An article whose extraction failed (a
+    dead server, an unreadable file) is in `failed`, its id with its error, and left out
+    of every count: scored as "no events", a dead server would look like a bad model.
+    """
 
     per_type: dict[str, dict[str, float]]
     micro: dict[str, float]
     fields: dict[str, dict[str, float]]
     articles: int
+    failed: dict[str, str] = {}
 
     def to_text(self) -> str:
-        lines = [f"articles: {self.articles}", "type      P      R      F1     tp  fp  fn"]
+        lines = [f"articles: {self.articles}"]
+        if self.failed:
+            lines[0] += f" scored; {len(self.failed)} failed, left out of every score below:"
+            lines += [f"  {article}: {error}" for article, error in self.failed.items()]
+        lines.append("type      P      R      F1     tp  fp  fn")
         for kind, s in [*self.per_type.items(), ("micro", self.micro)]:
             lines.append(f"{kind:<8} {s['precision']:.3f}  {s['recall']:.3f}  {s['f1']:.3f}"
                          f"  {int(s['tp']):>3} {int(s['fp']):>3} {int(s['fn']):>3}")
@@ -231,11 +241,17 @@ def _score_article(pred: Sequence[Simple], gold: Sequence[Simple], tally: _Tally
             tally.fields[name][1] += 1
 
 
-def score(predictions: dict[str, list[Simple]], gold: dict[str, list[Simple]]) -> Score:
-    """Score predictions keyed by article id against gold keyed the same way."""
+def score(predictions: Mapping[str, list[Simple]], gold: Mapping[str, list[Simple]],
+          failed: Mapping[str, str] | None = None) -> Score:
+    """Score predictions keyed by article id against gold keyed the same way.
+
+    The gold articles in `failed` (id: error) are left out and listed in the Score.
+    """
+    excluded = {k: v for k, v in (failed or {}).items() if k in gold}
     tally = _Tally()
     for article_id, gold_events in gold.items():
-        _score_article(predictions.get(article_id, []), gold_events, tally)
+        if article_id not in excluded:
+            _score_article(predictions.get(article_id, []), gold_events, tally)
     total = Counts()
     for c in tally.counts.values():
         total.tp += c.tp
@@ -246,7 +262,8 @@ def score(predictions: dict[str, list[Simple]], gold: dict[str, list[Simple]]) -
         micro=total.scores(),
         fields={k: {"agree": a, "total": n, "agreement": a / n if n else 0.0}
                 for k, (a, n) in tally.fields.items()},
-        articles=len(gold),
+        articles=len(gold) - len(excluded),
+        failed=excluded,
     )
 
 
@@ -263,21 +280,50 @@ def article_id(source: str) -> str:
     return Path(source).stem
 
 
-def read_predictions(path: str | Path) -> dict[str, list[Simple]]:
-    """Saved `newsie extract` JSONL (error records count as no events), or gold-format lines."""
-    out: dict[str, list[Simple]] = {}
+def from_results(results: Iterable[Extraction | Failure],
+                 ) -> tuple[dict[str, list[Simple]], dict[str, str]]:
+    """Predictions by article id, and the failed articles' errors by id.
+
+    An article that failed in one run and succeeded in another (a resumed log) counts
+    as done.
+    """
+    found: dict[str, list[Simple]] = {}
+    failed: dict[str, str] = {}
+    for result in results:
+        key = article_id(result.source)
+        if isinstance(result, Extraction):
+            found[key] = from_extraction(result)
+        else:
+            failed[key] = f"{result.error}: {result.message}"
+    return found, {k: v for k, v in failed.items() if k not in found}
+
+
+def read_predictions(path: str | Path) -> tuple[dict[str, list[Simple]], dict[str, str]]:
+    """Saved `newsie extract` JSONL, error records included, or gold-format lines:
+    as `from_results`."""
+    gold_format: dict[str, list[Simple]] = {}
+    results: list[Extraction | Failure] = []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         record = json.loads(line)
         if "id" in record:
-            out[record["id"]] = from_gold(record)
-        elif "events" in record:
-            out[article_id(record["source"])] = from_extraction(
-                Extraction.model_validate(record))
+            gold_format[record["id"]] = from_gold(record)
         else:
-            out.setdefault(article_id(record.get("source", "")), [])
-    return out
+            results.append(Extraction.model_validate(record) if "events" in record
+                           else Failure.model_validate(record))
+    found, failed = from_results(results)
+    return {**gold_format, **found}, failed
+
+
+def evaluate(gold: str | Path,
+             predictions: str | Path | Iterable[Extraction | Failure]) -> Score:
+    """Score saved results (a JSONL path) or given ones against a gold JSONL file; the
+    failed articles are listed in the Score, not scored."""
+    truth = {k: from_gold(v) for k, v in read_gold(gold).items()}
+    found, failed = (read_predictions(predictions) if isinstance(predictions, (str, Path))
+                     else from_results(predictions))
+    return score(found, truth, failed)
 
 
 def find_article(gold_path: Path, article: str, articles: Path | None) -> Path:

@@ -291,7 +291,10 @@ def eval_(
     model: Annotated[str | None, typer.Option(help="Model name on that server.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the score as JSON.")] = False,
 ) -> None:
-    """Score extraction against gold events: per-type and micro P/R/F1, field agreement."""
+    """Score extraction against gold events: per-type and micro P/R/F1, field agreement.
+
+    Exits 1 when any article failed (named on stderr): those are left out of the score.
+    """
     _check_exists(gold, predictions, articles)
     try:
         score = newsie.evaluate(gold, predictions=predictions, articles=articles,
@@ -299,6 +302,12 @@ def eval_(
     except (newsie.NewsieError, FileNotFoundError, ValueError, KeyError) as exc:
         raise _usage_error(str(exc)) from None
     typer.echo(score.model_dump_json(indent=2) if as_json else score.to_text())
+    if score.failed:
+        err.print(f"error: {len(score.failed)} of {score.articles + len(score.failed)} "
+                  "articles failed and are not in the score:", markup=False)
+        for article, error in score.failed.items():
+            err.print(f"  {article}: {error}", markup=False, soft_wrap=True)
+        raise typer.Exit(1)
 
 
 @cache_app.command("info")
