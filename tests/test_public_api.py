@@ -6,8 +6,8 @@ from pathlib import Path
 import newsie
 
 PUBLIC = {
-    "AliasFileError", "Article", "ArticleError", "Backend", "ArticleTooLargeError", "BinaryInputError",
-    "DateError",
+    "AliasFileError", "Article", "ArticleError", "Backend", "ArticleTooLargeError",
+    "BinaryInputError", "DateError",
     "EmptyArticleError", "Event", "Extraction", "Extractor", "Failure", "LinkedEvent",
     "LinkedSource", "LocalModelError",
     "MalformedArticleError", "Meeting", "MoU", "ModelError", "ModelOutputError", "Money",
