@@ -27,6 +27,10 @@ class MalformedArticleError(ArticleError):
     pass
 
 
+class ConfigurationError(NewsieError, ValueError):
+    """Options newsie cannot honour: conflicting ones, or a client that cannot serve a call."""
+
+
 class TemplateError(NewsieError):
     """A prompt template is missing, broken, or tried something the sandbox forbids."""
 

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 
-from . import _local
 from ._article import MAX_INPUT_BYTES, MAX_TEXT_CHARS, Article, ArticleInput, load_article
+from ._backend import Backend, resolve_backend
 from ._cache import ResponseCache
 from ._grounding import GroundedEvent, ground
-from ._llm import Endpoint, ModelClient
 from ._nlp import analyze
 from ._normalize import normalize
 from ._prompts import Prompts
@@ -49,6 +47,7 @@ class Extractor:
         model: str | None = None,
         api_key: str | None = None,
         client: openai.OpenAI | openai.AsyncOpenAI | None = None,
+        backend: Backend | None = None,
         template_dir: str | Path | None = None,
         keep_ungrounded: bool = False,
         chunk_chars: int = CHUNK_CHARS,
@@ -69,20 +68,10 @@ class Extractor:
         self.chunk_chars = chunk_chars
         self.max_bytes = max_bytes
         self.max_chars = max_chars
-        self._client: ModelClient | None = None
-        if client is not None:
-            endpoint = Endpoint(base_url=str(client.base_url), api_key=None, **endpoint_options)
-            if model:
-                endpoint = replace(endpoint, model=model)
-            self._client = ModelClient(endpoint, client)
-        else:
-            endpoint_or_none = Endpoint.from_env(
-                base_url=base_url, api_key=api_key, model=model, **endpoint_options
-            )
-            if endpoint_or_none is not None:
-                self._client = ModelClient(endpoint_or_none)
-        self._local_options = endpoint_options
-        self._local_client: ModelClient | None = None
+        self._owns_backend = backend is None
+        self._cache_identity: dict[str, Any] | None = None
+        self.backend = resolve_backend(backend=backend, base_url=base_url, api_key=api_key,
+                                       model=model, client=client, **endpoint_options)
 
     # ------------------------------------------------------------------ the steps
 
@@ -120,28 +109,11 @@ class Extractor:
         events = cast(list[Event], normalize(grounded, article.text, article.published, analysis))
         return Extraction(
             source=article.source, title=article.title, published=article.published,
-            text=article.text, events=events, model=model, usage=usage, warnings=warnings,
+            text=article.text, events=events, model=model, endpoint=self.backend.endpoint,
+            usage=usage, warnings=warnings,
         )
 
     # ------------------------------------------------------------------ the calls
-
-    def client(self) -> ModelClient:
-        """The configured server, or the process-wide embedded one (started on first use).
-
-        Concurrent articles are concurrent requests: the embedded server batches them in its
-        parallel slots.
-        """
-        if self._client is not None:
-            return self._client
-        server = _local.ensure_server()
-        client = self._local_client
-        if client is None or client.endpoint.base_url != server.base_url:
-            options = {"timeout": _local.REQUEST_TIMEOUT,
-                       "max_attempts": _local.REQUEST_ATTEMPTS, **self._local_options}
-            endpoint = Endpoint(base_url=server.base_url, model=server.model, embedded=True,
-                                **options)
-            client = self._local_client = ModelClient(endpoint)
-        return client
 
     def extract(
         self, data: ArticleInput, *, source: str | None = None, published: str | None = None
@@ -149,14 +121,14 @@ class Extractor:
         prepared = self.prepare(data, source=source, published=published)
         answers: list[WireResponse] = []
         usage = Usage()
-        model = self._model_name()
+        model = self.backend.model
         for messages in prepared.requests:
             if self._over_budget(usage):
                 break
             key = self._cache_key(messages, model)
             hit = self._cached(key)
             if hit is None:
-                hit = self.client().complete(messages, self.response_model)
+                hit = self.backend.complete(messages, self.response_model)
                 self._store(key, hit)
             answers.append(hit[0])
             usage = usage + hit[1]
@@ -170,15 +142,15 @@ class Extractor:
         prepared = self.prepare(data, source=source, published=published)
         answers: list[WireResponse] = []
         usage = Usage()
-        model = await asyncio.to_thread(self._model_name)
+        model = self.backend.model
+        await asyncio.to_thread(self._identity)  # may hash a model file once
         for messages in prepared.requests:
             if self._over_budget(usage):
                 break
             key = self._cache_key(messages, model)
             hit = self._cached(key)
             if hit is None:
-                client = await asyncio.to_thread(self.client)
-                hit = await client.acomplete(messages, self.response_model)
+                hit = await self.backend.acomplete(messages, self.response_model)
                 self._store(key, hit)
             answers.append(hit[0])
             usage = usage + hit[1]
@@ -189,16 +161,13 @@ class Extractor:
 
     # ------------------------------------------------------------------ the cache
 
-    def _model_name(self) -> str:
-        if self._client is not None:
-            return self._client.endpoint.model
-        override = os.environ.get("NEWSIE_MODEL_PATH")
-        return Path(override).stem if override else _local.MODEL_NAME
+    def _identity(self) -> dict[str, Any]:
+        if self._cache_identity is None:
+            self._cache_identity = self.backend.cache_identity()
+        return self._cache_identity
 
     def _cache_key(self, messages: list[dict[str, str]], model: str) -> str:
-        ep = self._client.endpoint if self._client else Endpoint(**self._local_options)
-        params = {"model": model, "max_tokens": ep.max_tokens, "temperature": ep.temperature,
-                  "reasks": ep.reasks, "response_schema": self.response_model.model_json_schema(),
+        params = {**self._identity(), "response_schema": self.response_model.model_json_schema(),
                   "prompts": self.prompts.digest()}
         return ResponseCache.key(messages, params)
 
@@ -220,6 +189,8 @@ class Extractor:
         """Release the cache's files; a long-lived service makes and drops many extractors."""
         if self.cache is not None:
             self.cache.close()
+        if self._owns_backend:
+            self.backend.close()
 
     def __enter__(self) -> Extractor:
         return self

@@ -133,6 +133,9 @@ class Extraction(_Model):
     text: str
     events: list[Event] = Field(default_factory=list)
     model: str
+    endpoint: str | None = Field(
+        default=None,
+        description='Where the model ran: "embedded", or its server URL without credentials.')
     usage: Usage = Field(default_factory=Usage)
     warnings: list[str] = Field(default_factory=list)
     schema_version: str = SCHEMA_VERSION

@@ -30,7 +30,7 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
 
 from ._article import Article, load_article
 from ._batch import failure, run_many
-from ._llm import Endpoint
+from ._endpoint import Endpoint
 from ._pipeline import Extractor
 from .events import Extraction, Failure
 
