@@ -28,8 +28,9 @@ from pydantic import BaseModel, Field
 
 import newsie
 from newsie import _eval, _local
+from newsie._endpoint import Endpoint
 from newsie._grounding import find_in, find_span, window
-from newsie._llm_compat import naive_backend
+from newsie._openai_backend import OpenAIBackend
 from newsie._sentences import Sentence, split_sentences
 from newsie.events import Span
 
@@ -88,7 +89,8 @@ def run(dataset: Path, limit: int | None, baseline: bool, template_dir: Path | N
     extractors = {
         f"s{n}_": newsie.Extractor(cache=False, template_dir=template_dir, stages=n)
         for n in stages}
-    naive = naive_backend(server.base_url)
+    naive = OpenAIBackend(Endpoint(base_url=server.base_url, model=_local.MODEL_NAME,
+                                   max_tokens=1024, timeout=_local.REQUEST_TIMEOUT))
 
     rows: dict[str, dict[str, Any]] = {}
     predicted: dict[str, dict[str, list[_eval.Simple]]] = {p: {} for p in extractors}

@@ -4,12 +4,11 @@ import json
 import re
 
 import pytest
+from pydantic import ConfigDict
 
 from newsie._grounding import GroundedEvent, find_span, ground, ground_event, window
 from newsie._nlp import analyze
 from newsie._prompts import Prompts
-from pydantic import ConfigDict
-
 from newsie._schema import WireEvent
 from newsie._sentences import split_sentences
 from newsie._types import SPECS

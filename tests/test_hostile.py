@@ -103,14 +103,22 @@ def test_garbage_answers_never_invent_events(fake_server: FakeModelServer, conte
         newsie.extract("Acme Motors met Beta.", base_url=fake_server.base_url, reasks=0)
 
 
-def test_hallucinated_party_and_quantity_are_dropped(fake_server: FakeModelServer) -> None:
-    fake_server.script = [events_reply([{"type": "order", "sent": [1], "people": [],
-                                         "buyer": "Acme Motors", "supplier": "Tesla",
-                                         "quantity": "1,000,000 GWh"}])]
+def test_a_hallucinated_party_or_quantity_cannot_be_answered(
+        fake_server: FakeModelServer) -> None:
+    """The schema offers only the article's own names and amounts: an answer naming
+    another company is refused and re-asked, and only the grounded answer comes out."""
+    fake_server.script = [
+        events_reply([{"type": "order", "sent": [1], "people": [], "buyer": "Acme Motors",
+                       "supplier": "Tesla", "quantity": "1,000,000 GWh"}]),
+        events_reply([{"type": "order", "sent": [1], "people": [], "buyer": "Acme Motors",
+                       "supplier": "Borealis Cells"}]),
+    ]
     result = newsie.extract("Acme Motors ordered cells from Borealis Cells.",
                             base_url=fake_server.base_url)
     [event] = result.events
-    assert [p.name for p in event.parties] == ["Acme Motors"]
+    assert [p.name for p in event.parties] == ["Acme Motors", "Borealis Cells"]
     assert event.quantity is None  # type: ignore[union-attr]
-    assert any("Tesla" in w for w in event.warnings)
+    assert len(fake_server.requests) == 2 and result.usage.requests == 2
+    offered = json.dumps(fake_server.requests[0]["response_format"])
+    assert "Borealis Cells" in offered and "Tesla" not in offered
     assert json.loads(result.model_dump_json())["events"][0]["type"] == "order"

@@ -108,7 +108,7 @@ def test_schema_violation_then_valid_answer_counts_both(fake_server: FakeModelSe
 
 
 def test_endpoint_repr_hides_the_key() -> None:
-    from newsie._llm import Endpoint
+    from newsie._endpoint import Endpoint
 
     assert KEY not in repr(Endpoint(base_url="http://x", api_key=KEY))
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import newsie
 
 PUBLIC = {
-    "AliasFileError", "Article", "ArticleError", "Backend", "ArticleTooLargeError",
+    "AliasFileError", "Article", "ArticleError", "Backend", "ConfigurationError",
+    "ArticleTooLargeError",
     "BinaryInputError", "DateError",
     "EmptyArticleError", "Event", "Extraction", "Extractor", "Failure", "LinkedEvent",
     "LinkedSource", "LocalModelError",

@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 
 import newsie
 from fakeserver import FakeModelServer, Reply, events_reply
-from newsie._llm import Endpoint, ModelClient
+from newsie._endpoint import Endpoint
+from newsie._openai_backend import OpenAIBackend
+from newsie._redact import redact, redact_url
 from newsie._report import render
 from newsie.cli import app
 
@@ -47,7 +49,8 @@ def test_the_key_appears_nowhere(
 
     endpoint = Endpoint(base_url=fake_server.base_url, api_key=SENTINEL)
     extractor = newsie.Extractor(**options)  # type: ignore[arg-type]
-    seen += [repr(endpoint), str(endpoint), repr(ModelClient(endpoint)), repr(extractor),
+    seen += [repr(endpoint), str(endpoint), repr(OpenAIBackend(endpoint)), repr(extractor),
+             repr(extractor.backend), repr(vars(extractor.backend)),
              repr(vars(extractor))]
 
     out = tmp_path / "events.jsonl"
@@ -71,3 +74,75 @@ def test_no_cassette_holds_a_credential() -> None:
     assert files, "the cassettes are missing"
     offenders = [str(f) for f in files if pattern.search(f.read_text())]
     assert offenders == []
+
+
+def test_a_key_at_the_cut_leaves_no_prefix_behind(fake_server: FakeModelServer) -> None:
+    """Redact first, then cut: a key that straddles the cut is masked, not half shown."""
+    # openai's message starts "Error code: 400 - {'error': {'message': '": 41 characters,
+    # so the key straddles the 300th character of the message
+    fake_server.script = [Reply(status=400, body={"error": {"message": "x" * 250 + SENTINEL}})]
+    with pytest.raises(newsie.ServerError) as info:
+        newsie.extract(ACME, base_url=fake_server.base_url, api_key=SENTINEL, cache=False)
+    assert "xxxx" in str(info.value) and SENTINEL[:6] not in str(info.value)
+    assert redact("x" * 290 + SENTINEL, [SENTINEL], limit=300) == "x" * 290 + "***"
+
+
+USER_PASSWORD = "hunter2-pw-5e1f"
+QUERY_KEY = "qk-secret-9d2c"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://alice:hunter2@host.example/v1", "https://host.example/v1"),
+        ("https://sk-abc@host.example:8443/v1", "https://host.example:8443/v1"),
+        ("https://h/v1?api-key=k1&api-version=2024", "https://h/v1?api-key=***&api-version=2024"),
+        ("https://h/x?key=k&token=t&sig=s&X-Amz-Signature=a&page=2",
+         "https://h/x?key=***&token=***&sig=***&X-Amz-Signature=***&page=2"),
+        ("https://h/cb#access_token=t", "https://h/cb#access_token=***"),
+        ("http://127.0.0.1:8080/v1", "http://127.0.0.1:8080/v1"),
+    ],
+)
+def test_redact_url_strips_credentials(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+    assert redact(f"failed: {url} (twice)") == f"failed: {shown} (twice)"
+
+
+def test_credentials_in_a_base_url_are_shown_nowhere(
+    fake_server: FakeModelServer, caplog: pytest.LogCaptureFixture, tmp_path: Path,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    port = fake_server.base_url.split(":")[2].split("/")[0]
+    secret_url = f"http://alice:{USER_PASSWORD}@127.0.0.1:{port}/v1?api-key={QUERY_KEY}"
+    dead_url = f"http://alice:{USER_PASSWORD}@127.0.0.1:9/v1?api-key={QUERY_KEY}"
+    options = {"max_attempts": 2, "max_retry_seconds": 2, "cache": False}
+    seen: list[str] = []
+
+    fake_server.script = [GOOD]
+    result = newsie.extract(ACME, base_url=secret_url, **options)  # type: ignore[arg-type]
+    assert result.endpoint == f"http://127.0.0.1:{port}/v1?api-key=***"
+    seen += [result.model_dump_json(), render([result])]
+
+    fake_server.script = [Reply(status=500, body={"error": "x"})]
+    with pytest.raises(newsie.ServerError) as info:
+        newsie.extract(ACME + " Again.", base_url=secret_url, **options)  # type: ignore[arg-type]
+    seen += [str(info.value), repr(info.value)]
+    with pytest.raises(newsie.ServerUnreachableError) as unreachable:
+        newsie.extract(ACME, base_url=dead_url, **options)  # type: ignore[arg-type]
+    seen += [str(unreachable.value)]
+    assert "cannot reach model server at http://127.0.0.1:9/v1" in str(unreachable.value)
+
+    batch = list(newsie.extract_many([ACME + " Third."], base_url=dead_url, **options))
+    assert isinstance(batch[0], newsie.Failure)
+    seen += [r.model_dump_json() for r in batch]
+    newsie.write_report([result, *batch], tmp_path / "report.html")
+    seen.append((tmp_path / "report.html").read_text())
+
+    with newsie.Extractor(base_url=secret_url, **options) as extractor:  # type: ignore[arg-type]
+        backend = extractor.backend
+        seen += [backend.endpoint, repr(backend), str(backend.cache_identity()),
+                 repr(Endpoint(base_url=secret_url))]
+    seen += [caplog.text] + [str(r.__dict__) for r in caplog.records]
+    assert len(fake_server.requests) >= 2
+    leaks = [s[:200] for s in seen if USER_PASSWORD in s or QUERY_KEY in s]
+    assert leaks == []

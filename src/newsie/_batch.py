@@ -11,6 +11,7 @@ from pathlib import Path
 from ._article import Article, ArticleInput
 from ._exceptions import NewsieError
 from ._extractor import Extractor
+from ._redact import redact
 from .events import EVENT_TYPES, Extraction, Failure, Summary, Usage
 
 ARTICLE_SUFFIXES = {".txt", ".html", ".htm", ".json", ".md"}
@@ -47,7 +48,7 @@ def source_of(item: ArticleInput) -> str:
 
 def failure(item: ArticleInput, exc: Exception) -> Failure:
     message = str(exc) if isinstance(exc, NewsieError) else f"unexpected error: {exc}"
-    return Failure(source=source_of(item), error=type(exc).__name__, message=message)
+    return Failure(source=source_of(item), error=type(exc).__name__, message=redact(message))
 
 
 def extract_one(extractor: Extractor, item: ArticleInput) -> Extraction | Failure:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from nameparser.config import CONSTANTS
 
-from ._nlp import Analysis, Entity, Token
+from ._nlp import Analysis, Entity, Token, is_plural_noun
 
 #: Candidate kinds, by the spaCy labels that give them.
 KINDS: dict[str, frozenset[str]] = {
@@ -25,8 +25,6 @@ KINDS: dict[str, frozenset[str]] = {
     "quantity": frozenset({"QUANTITY", "CARDINAL"}),
     "money": frozenset({"MONEY"}),
 }
-#: At most this many candidates of one kind are offered in one question.
-MAX_PER_KIND = 40
 
 
 @dataclass(frozen=True)
@@ -44,6 +42,10 @@ def find_candidates(text: str, analysis: Analysis) -> list[Candidate]:
         for kind, labels in KINDS.items():
             if entity.label in labels:
                 found.append(_candidate(kind, text, entity, analysis.tokens))
+        words = entity.text.split()
+        if entity.label == "PERSON" and len(words) > 1 and is_plural_noun(words[-1]):
+            # the recognizer's person "Borealis Cells" is a company as well
+            found.append(_candidate("org", text, entity, analysis.tokens))
     named = [(e.start, e.end) for e in analysis.entities]
     found += [Candidate("org", text[s:e], s, e)
               for s, e in _proper_runs(text, analysis.tokens, named)]
@@ -122,4 +124,4 @@ def of_kind(candidates: Iterable[Candidate], kind: str, start: int = 0,
     """Distinct texts of one kind within `[start, end)`, in reading order."""
     texts = [c.text for c in candidates if c.kind == kind and c.start >= start
              and (end is None or c.end <= end)]
-    return list(dict.fromkeys(texts))[:MAX_PER_KIND]
+    return list(dict.fromkeys(texts))

@@ -31,6 +31,10 @@ class DateError(ArticleError, ValueError):
     """A date the caller gave (`published=`) is not one newsie can read or place."""
 
 
+class ConfigurationError(NewsieError, ValueError):
+    """Options newsie cannot honour: conflicting ones, or a client that cannot serve a call."""
+
+
 class TemplateError(NewsieError):
     """A prompt template is missing, broken, or tried something the sandbox forbids."""
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import ValidationError
 
 from ._article import MAX_INPUT_BYTES, MAX_TEXT_CHARS, Article, ArticleInput, load_article
-from ._backend import Backend
+from ._backend import Backend, resolve_backend
 from ._cache import ResponseCache
 from ._flow import CHUNK_CHARS, Answer, Ask, Flow, Plan, Stages, article_flow
 from ._prompts import Prompts
@@ -90,10 +90,10 @@ class Extractor:
         types: Iterable[str] | None = None,
         **endpoint_options: Any,
     ) -> None:
-        from ._llm_compat import resolve_backend
-
-        self.backend = backend or resolve_backend(
-            base_url=base_url, api_key=api_key, model=model, client=client, **endpoint_options)
+        self._owns_backend = backend is None
+        self.backend = resolve_backend(backend=backend, base_url=base_url, api_key=api_key,
+                                       model=model, client=client, **endpoint_options)
+        self._identity: dict[str, Any] | None = None
         self.prompts = Prompts(template_dir)
         self.specs = _chosen_types(types)
         self.plan = Plan(prompts=self.prompts, specs=self.specs, model=self.backend.model,
@@ -134,7 +134,7 @@ class Extractor:
         return hit
 
     async def _aanswer(self, ask: Ask) -> Answer:
-        key = self._key(ask)
+        key = await asyncio.to_thread(self._key, ask)  # may hash a model file once
         hit = await asyncio.to_thread(self._cached, key, ask)
         if hit is None:
             value, usage = await self.backend.acomplete(ask.messages, ask.response_model)
@@ -145,7 +145,9 @@ class Extractor:
     def _key(self, ask: Ask) -> str:
         params = {"prompts": self._digest,
                   "response_schema": ask.response_model.model_json_schema()}
-        return ResponseCache.key(ask.messages, params, self.backend.cache_identity())
+        if self._identity is None:
+            self._identity = self.backend.cache_identity()
+        return ResponseCache.key(ask.messages, params, self._identity)
 
     def _cached(self, key: str, ask: Ask) -> Answer | None:
         value = self.cache.get(key) if self.cache is not None else None
@@ -163,9 +165,12 @@ class Extractor:
                                  "usage": hit.usage.model_dump()})
 
     def close(self) -> None:
-        """Release the cache's files; a long-lived service makes and drops many extractors."""
+        """Release the cache's files (a long-lived service makes and drops many
+        extractors), and the backend if this extractor made it."""
         if self.cache is not None:
             self.cache.close()
+        if self._owns_backend:
+            self.backend.close()
 
     def __enter__(self) -> Extractor:
         return self

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from ._article import Article
 from ._candidates import Candidate, find_candidates, of_kind
 from ._grounding import GroundedEvent, ground
-from ._nlp import Analysis, analyze
+from ._nlp import Analysis, analyze, has_cjk
 from ._normalize import normalize
 from ._prompts import (
     ARGUMENTS_QUESTION,
@@ -102,14 +102,19 @@ def read(article: Article, chunk_chars: int = CHUNK_CHARS) -> Reading:
 
 
 def choices(reading: Reading, sentences: Sequence[Sentence]) -> Choices:
-    """The candidates inside `sentences`, by kind, and their sentence numbers."""
+    """The candidates named inside `sentences`, by kind, and their sentence numbers.
+
+    A name is of the kind the recognizer gave it anywhere in the article, so one
+    mislabelled mention does not hide an organization. Text the English pipeline cannot
+    read (Chinese, Japanese) has no candidates: there the fields are bounded free text,
+    and grounding checks every value against the sentences.
+    """
     texts: dict[str, tuple[str, ...]] = {}
     for kind in ("org", "person", "place", "date", "quantity", "money"):
-        found: list[str] = []
-        for s in sentences:
-            found += of_kind(reading.candidates, kind, s.start, s.end)
-        texts[kind] = tuple(dict.fromkeys(found))
-    return Choices(sentences=tuple(s.number for s in sentences), texts=texts)
+        names = of_kind(reading.candidates, kind)
+        texts[kind] = tuple(n for n in names if any(n in s.text for s in sentences))
+    free = any(has_cjk(s.text) for s in sentences)
+    return Choices(sentences=tuple(s.number for s in sentences), texts=texts, free=free)
 
 
 def event_sentences(numbers: Sequence[int], sentences: Sequence[Sentence]) -> list[Sentence]:

@@ -8,11 +8,16 @@ process and no signal handling: it ends with the interpreter. One server serves 
 process, with `n_parallel` slots batched together over one copy of the weights and a prompt
 prefix cache. This module holds newsie's one piece of module-level state: the lock-guarded
 handle on that server, shared by threads and event loops.
+
+An xllamacpp handle whose server may not have come up is never dropped: dropping one waits
+on a task loop that may never run. Such handles are kept for the life of the process.
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
+import functools
 import hashlib
 import json
 import os
@@ -184,10 +189,19 @@ def start_server(model_file: Path, *, parallel: int, threads: int) -> tuple[Any,
             "is it a GGUF model? Unset NEWSIE_MODEL_PATH to use the embedded model"
         ) from exc
     address = str(handle.listening_address).rstrip("/")
-    _first_answer(address, model_file)
+    try:
+        _first_answer(address, model_file)
+    except BaseException:
+        _keep_forever(handle)  # half-started: dropping it could hang the process
+        raise
     server = EmbeddedServer(base_url=f"{address}/v1", model=model_file.stem,
                             model_file=model_file, parallel=parallel, threads=threads)
     return handle, server
+
+
+#: urllib without proxies: the engine is on loopback, and a proxy in the environment
+#: (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY) would never reach it.
+_loopback_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def _first_answer(address: str, model_file: Path) -> None:
@@ -200,7 +214,7 @@ def _first_answer(address: str, model_file: Path) -> None:
         f"{address}/completion", data=json.dumps({"prompt": "OK", "n_predict": 1}).encode(),
         headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
+        with _loopback_opener.open(request, timeout=REQUEST_TIMEOUT) as response:
             response.read()
     except OSError as exc:
         raise LocalModelError(
@@ -211,24 +225,92 @@ _lock = threading.Lock()
 #: The running engine (an `xllamacpp.Server`) and where it listens; None until first use.
 _handle: Any = None
 _server: EmbeddedServer | None = None
+#: Why the first start failed: every later call fails at once with it, not after minutes.
+_failure: str | None = None
+#: Handles that must never be freed (a half-started server, or a parent's after a fork).
+_stranded: list[Any] = []
+
+
+def _keep_forever(handle: Any) -> None:
+    """Hold `handle` for the life of the process, interpreter shutdown included.
+
+    A module-level list alone is emptied when the interpreter clears modules at exit, which
+    would free the handle then; the extra reference is never given back.
+    """
+    if handle is not None:
+        _stranded.append(handle)
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(handle))
+
+
+def current() -> EmbeddedServer | None:
+    """The server already running, if any; never starts one."""
+    return _server
 
 
 def ensure_server() -> EmbeddedServer:
-    """The process-wide embedded server, started on first use by whichever thread asks."""
-    global _handle, _server
+    """The process-wide embedded server, started on first use by whichever thread asks.
+
+    A start that failed is not tried again: every later call raises its error at once.
+    """
+    global _handle, _server, _failure
     with _lock:
-        if _server is None:
+        if _server is not None:
+            return _server
+        if _failure is not None:
+            raise LocalModelError(f"the embedded engine failed to start earlier: {_failure}")
+        try:
             _handle, _server = start_server(
                 model_path(), parallel=default_parallel(), threads=_cores())
+        except Exception as exc:
+            _failure = str(exc) or type(exc).__name__
+            raise
         return _server
 
 
 def shutdown() -> None:
-    """Stop the server and free its port; the next `ensure_server` starts a new one."""
-    global _handle, _server
+    """Stop the server and free its port; the next `ensure_server` tries a new start."""
+    global _handle, _server, _failure
     with _lock:
-        handle, _handle, _server = _handle, None, None
+        handle, _handle, _server, _failure = _handle, None, None, None
     del handle  # the last reference: xllamacpp stops the server and joins its threads
 
 
+def _after_fork_in_child() -> None:
+    """A forked child has the parent's handle but none of its server threads, and maybe a
+    lock some other parent thread held: it gets a free lock and starts its own server."""
+    global _lock, _handle, _server
+    _lock = threading.Lock()
+    _keep_forever(_handle)  # freeing it would wait on threads that are not in this process
+    _handle, _server = None, None
+
+
+def model_name() -> str:
+    """The served model's name, known without starting anything: the GGUF file's stem."""
+    override = os.environ.get("NEWSIE_MODEL_PATH")
+    return Path(override).expanduser().stem if override else MODEL_NAME
+
+
+def model_sha256() -> str:
+    """The sha256 of the GGUF that serves, which names it in the answer cache.
+
+    The embedded model's is known; a `NEWSIE_MODEL_PATH` file is hashed once per process
+    (again only when its size or time changes).
+    """
+    if not os.environ.get("NEWSIE_MODEL_PATH"):
+        return MODEL_SHA256
+    path = model_path()
+    st = path.stat()
+    return _file_sha256(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 atexit.register(shutdown)
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -8,6 +8,7 @@ both. It is loaded once, on first use, and shared read-only.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -98,6 +99,23 @@ def analyze(text: str) -> Analysis:
                            t.lower_, t.pos_, t.is_stop) for t in doc if not t.is_space),
         chunks=tuple((c.start_char, c.end_char) for c in doc.noun_chunks),
     )
+
+
+@functools.lru_cache(maxsize=1)
+def _nouns() -> frozenset[str]:
+    """English common nouns (the lemmatizer's WordNet index)."""
+    table = pipeline().get_pipe("lemmatizer").lookups.get_table("lemma_index")
+    return frozenset(table["noun"])
+
+
+def is_plural_noun(word: str) -> bool:
+    """"Cells", "Motors", "Industries": the plural of a common noun, as company names end
+    and personal names do not."""
+    w = word.casefold()
+    nouns = _nouns()
+    return len(w) > 3 and ((w.endswith("ies") and w[:-3] + "y" in nouns)
+                           or (w.endswith("es") and w[:-2] in nouns)
+                           or (w.endswith("s") and w[:-1] in nouns))
 
 
 def has_cjk(word: str) -> bool:

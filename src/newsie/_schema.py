@@ -19,6 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 from ._types import EventSpec, detail_kind
 
 Phrase = Annotated[str, StringConstraints(max_length=50)]
+Name = Annotated[str, StringConstraints(max_length=60)]
+#: Types made at run time from the article's candidates (mypy sees them as values).
+_List: Any = list
+_Literal: Any = Literal
 #: Most events one answer may list; most values one list field may hold.
 MAX_EVENTS = 6
 MAX_ITEMS = 3
@@ -63,6 +67,9 @@ class Choices:
 
     sentences: tuple[int, ...]
     texts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: No candidates could be found (text the entity recognizer cannot read): values
+    #: are bounded free text, which grounding then checks.
+    free: bool = False
 
     def of(self, kind: str) -> tuple[str, ...]:
         return self.texts.get(kind, ())
@@ -70,47 +77,49 @@ class Choices:
 
 def _one_of(values: Sequence[Any]) -> Any:
     """A type that accepts exactly `values` (None when there are none to choose from)."""
-    return Literal[tuple(values)] if values else None  # type: ignore[valid-type]
+    return _Literal[tuple(values)] if values else None
 
 
-def _optional(values: Sequence[Any]) -> tuple[Any, Any]:
-    choice = _one_of(values)
+def _optional(values: Sequence[Any] | None) -> tuple[Any, Any]:
+    choice = Name if values is None else _one_of(values)
     return (choice | None, None) if choice is not None else (None, None)
 
 
-def _listed(values: Sequence[Any]) -> tuple[Any, Any]:
-    choice = _one_of(values)
+def _listed(values: Sequence[Any] | None) -> tuple[Any, Any]:
+    choice = Name if values is None else _one_of(values)
     if choice is None:
-        return (list[None], Field(default_factory=list, max_length=0))
-    return (list[choice], Field(default_factory=list, max_length=MAX_ITEMS))
+        return (_List[None], Field(default_factory=list, max_length=0))
+    return (_List[choice], Field(default_factory=list, max_length=MAX_ITEMS))
 
 
 def argument_fields(spec: EventSpec, choices: Choices) -> dict[str, Any]:
     """The type's own fields, in the order the model writes them: roles, people, when,
     where, details."""
-    orgs = choices.of("org")
+    def of(kind: str) -> tuple[str, ...] | None:
+        return None if choices.free else choices.of(kind)
+
+    orgs = of("org")
     fields: dict[str, Any] = {
         role: _listed(orgs) if spec.many(role) else _optional(orgs) for role in spec.roles}
-    fields["people"] = _listed(choices.of("person"))
-    fields["date"] = _optional(choices.of("date"))
-    fields["location"] = _optional(choices.of("place"))
+    fields["people"] = _listed(of("person"))
+    fields["date"] = _optional(of("date"))
+    fields["location"] = _optional(of("place"))
     for detail in spec.details:
         kind = detail_kind(spec, detail)
-        fields[detail] = _optional(choices.of(kind)) if kind != "phrase" else (
-            Phrase | None, None)
+        fields[detail] = _optional(of(kind)) if kind != "phrase" else (Phrase | None, None)
     return fields
 
 
 def _sent(choices: Choices) -> tuple[Any, Any]:
     number = _one_of(choices.sentences) or Annotated[int, Field(ge=1)]
-    return (list[number], Field(min_length=1, max_length=MAX_ITEMS))
+    return (_List[number], Field(min_length=1, max_length=MAX_ITEMS))
 
 
 def event_variant(spec: EventSpec, choices: Choices) -> type[WireEvent]:
     """One type's event: `type` fixed, the sentences that state it, then its fields."""
     model: type[WireEvent] = create_model(
         f"{spec.name.title()}Event", __base__=WireEvent,
-        type=(Literal[spec.name], ...), sent=_sent(choices), **argument_fields(spec, choices))
+        type=(_Literal[spec.name], ...), sent=_sent(choices), **argument_fields(spec, choices))
     return model
 
 
@@ -125,7 +134,7 @@ def events_response(specs: Sequence[EventSpec], choices: Choices) -> type[WireRe
     item = _events_of([event_variant(spec, choices) for spec in specs])
     model: type[WireResponse] = create_model(
         "Events", __base__=WireResponse,
-        events=(list[item], Field(max_length=MAX_EVENTS)))
+        events=(_List[item], Field(max_length=MAX_EVENTS)))
     return model
 
 
@@ -135,7 +144,7 @@ def detection_response(specs: Sequence[EventSpec], choices: Choices) -> type[Wir
         "Found", __base__=WireEvent,
         type=(_one_of([s.name for s in specs]), ...), sent=_sent(choices))
     model: type[WireResponse] = create_model(
-        "Detected", __base__=WireResponse, events=(list[found], Field(max_length=MAX_EVENTS)))
+        "Detected", __base__=WireResponse, events=(_List[found], Field(max_length=MAX_EVENTS)))
     return model
 
 

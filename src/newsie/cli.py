@@ -207,11 +207,13 @@ def _stdin() -> newsie.Article:
 def _summary(results: list[Extraction | Failure], seconds: float) -> None:
     s = newsie.summarize(results)
     by_type = ", ".join(f"{k} {v}" for k, v in s.events.items() if v) or "none"
+    served = sorted({f"{r.model} @ {r.endpoint}" for r in results if isinstance(r, Extraction)})
     err.print(
         f"{s.done} articles done, {s.failed} failed, {s.cached} cached; events: {by_type}; "
         f"{s.usage.total_tokens:,} tokens ({s.usage.prompt_tokens:,} prompt, "
-        f"{s.usage.completion_tokens:,} completion); {seconds:.1f}s",
-        markup=False,
+        f"{s.usage.completion_tokens:,} completion); {seconds:.1f}s"
+        + (f"; model {', '.join(served)}" if served else ""),
+        markup=False, soft_wrap=True,
     )
 
 

@@ -137,7 +137,8 @@ class Extraction(_Model):
     events: list[Event] = Field(default_factory=list)
     model: str
     endpoint: str | None = Field(
-        default=None, description='Where the model ran: "embedded", or the server\'s URL.')
+        default=None,
+        description='Where the model ran: "embedded", or its server URL without credentials.')
     usage: Usage = Field(default_factory=Usage)
     warnings: list[str] = Field(default_factory=list)
     schema_version: str = SCHEMA_VERSION

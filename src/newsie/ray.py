@@ -32,8 +32,8 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
 from ._article import Article, load_article
 from ._batch import failure, run_many
 from ._dates import parse_published
+from ._endpoint import Endpoint
 from ._extractor import Extractor
-from ._llm import Endpoint
 from .events import Extraction, Failure
 
 __all__ = [
