@@ -3,9 +3,9 @@
 Splink scores pairs on its DuckDB backend with m/u probabilities set by hand (there is no
 labelled data to train on, and inputs are often small): pairs are only formed between
 events of one type that share two organization families (a unit counts as its parent), or
-one when a report names only one, never all pairs. Any event type links; only the common fields are read (type, parties, date,
-evidence, the publication date, and `quantity`, `value` and `agreement` if the type has
-them).
+one when a report names only one, never all pairs. Any event type links; only the common
+fields are read (type, parties, date, evidence, the publication date, and `quantity`,
+`value` and `agreement` if the type has them).
 
 Then the pairs are joined, strongest first, into events: never two reports whose dates,
 quantities or deals disagree (`_agree`), not even through a third report, and not a report
