@@ -324,7 +324,7 @@ _WORDS = r"(?:[\w&.'\u2019-]+\s+)"
 #: "X, a subsidiary of Y", "X, the battery arm of Y", "X, part of Y", "X, owned by Y"
 _OF = re.compile(rf",\s+(?:(?:a|an|the)\s+)?{_WORDS}{{0,3}}?(?:{_UNIT}\s+of|part\s+of|"
                  r"(?:wholly[\s-])?owned\s+by)\s+", re.I)
-#: "X, an SK Innovation subsidiary", "X, a Y battery unit"
+#: "X, a Pellan Grid subsidiary", "X, a Y battery unit"
 _APPOSITION = re.compile(rf",\s+(?:a|an|the)\s+(?P<parent>{_WORDS}{{1,6}}?){_UNIT}\b", re.I)
 #: "Y's battery unit X", "Y's subsidiary, X"
 _POSSESSIVE = re.compile(rf"['\u2019]s?\s+{_WORDS}{{0,3}}?{_UNIT}\s*,?\s+", re.I)
