@@ -119,6 +119,99 @@ def test_failures_and_events_without_parties_still_come_out() -> None:
     assert sorted(len(e.sources) for e in linked) == [1, 2]
 
 
+# ------------------------------------------------- the four cases of real coverage
+
+
+def _report(source: str, published: str, text: str, parties: list[str],
+            quantity: newsie.Quantity | None = None) -> newsie.Extraction:
+    """One outlet's article with one undated order: as most reports are, no event date."""
+    return _article(source, text, _order(text, parties, None, quantity), published=published)
+
+
+def test_the_same_deal_named_at_parent_and_unit_level_two_days_apart_links() -> None:
+    parent = "Pellan Grid Storage signed a cell supply deal with Halvard Motors."
+    unit = ("Orsk Cathode Works, a subsidiary of Pellan Grid Storage, will deliver cells "
+            "to Halvard Motors under a contract announced on Tuesday.")
+    [event] = newsie.link([
+        _report("a.html", "2025-03-10", parent, ["Pellan Grid Storage", "Halvard Motors"]),
+        _report("b.html", "2025-03-12", unit, ["Orsk Cathode Works", "Halvard Motors"])])
+    assert [s.source for s in event.sources] == ["a.html", "b.html"]
+    pellan = next(p for p in event.parties if "Orsk Cathode Works" in [p.name, *p.aliases])
+    assert "Pellan Grid Storage" in [pellan.name, *pellan.aliases]
+    assert "published within 7 days" in event.reason
+
+
+def test_a_name_that_extends_a_known_name_is_its_unit() -> None:
+    # two units extend "Marrow Group": neither is its short form, both belong to it
+    first = "Marrow Group will buy battery cells from Quillon Cells."
+    second = "Marrow Group Components placed the cell order with Quillon Cells on Monday."
+    other = "Marrow Group Batteries met Sorrel Batteries."
+    linked = newsie.link([
+        _report("a.html", "2025-03-10", first, ["Marrow Group", "Quillon Cells"]),
+        _report("b.html", "2025-03-11", second, ["Marrow Group Components", "Quillon Cells"]),
+        _report("c.html", "2024-01-01", other, ["Marrow Group Batteries", "Sorrel Batteries"])])
+    assert sorted(len(e.sources) for e in linked) == [1, 2]
+
+
+def test_the_same_two_companies_with_a_second_order_a_year_later_do_not_link() -> None:
+    first = "Halvard Motors ordered battery cells from Quillon Cells."
+    again = "Halvard Motors has placed a new order for cells with Quillon Cells."
+    linked = newsie.link([
+        _report("a.html", "2024-05-03", first, ["Halvard Motors", "Quillon Cells"]),
+        _report("b.html", "2025-05-06", again, ["Halvard Motors", "Quillon Cells"])])
+    assert [len(e.sources) for e in linked] == [1, 1]
+
+
+def test_an_extra_party_in_one_report_still_links() -> None:
+    a = "Halvard Motors ordered battery cells from Quillon Cells."
+    b = ("Quillon Cells and its partner Sorrel Batteries will supply Halvard Motors with "
+         "cells for its new plant.")
+    [event] = newsie.link([
+        _report("a.html", "2025-05-03", a, ["Halvard Motors", "Quillon Cells"]),
+        _report("b.html", "2025-05-05", b, ["Quillon Cells", "Sorrel Batteries",
+                                            "Halvard Motors"])])
+    assert len(event.sources) == 2 and "one report names more parties" in event.reason
+    assert {p.name for p in event.parties} == {"Halvard Motors", "Quillon Cells",
+                                               "Sorrel Batteries"}
+
+
+def test_a_shared_single_party_with_a_different_counterparty_does_not_link() -> None:
+    # the same day, the same quantity and the same words: still another deal
+    a = "Halvard Motors ordered 8 GWh of battery cells from Quillon Cells."
+    b = "Halvard Motors ordered 8 GWh of battery cells from Sorrel Batteries."
+    linked = newsie.link([
+        _report("a.html", "2025-05-03", a, ["Halvard Motors", "Quillon Cells"], GWH),
+        _report("b.html", "2025-05-03", b, ["Halvard Motors", "Sorrel Batteries"], GWH)])
+    assert [len(e.sources) for e in linked] == [1, 1]
+
+
+def test_an_undated_report_that_fits_two_deals_joins_neither() -> None:
+    # two orders a year apart, and a report with neither date nor publication date
+    text = "Halvard Motors ordered battery cells from Quillon Cells."
+    parties = ["Halvard Motors", "Quillon Cells"]
+    linked = newsie.link([_report("a.html", "2024-05-03", text, parties),
+                          _report("b.html", "2025-05-06", text, parties),
+                          _article("c.html", text, _order(text, parties, None))])
+    assert [len(e.sources) for e in linked] == [1, 1, 1]
+
+
+def test_the_report_and_the_timeline_show_a_linked_event_once_with_every_source() -> None:
+    from newsie._report import render
+    from newsie._timeline import timeline_rows
+
+    results = _two_outlets()
+    linked = newsie.link(results)
+    rows = timeline_rows(linked, org="QCL")
+    assert len(rows) == 1 and [s["source"] for s in rows[0]["sources"]] == [
+        "outlet-a.html", "outlet-b.html"]
+    page = render(results, linked=linked)
+    for org in ("Halvard Motors", "Quillon Cells"):
+        section = page[page.index(f"<h3>{org}</h3>"):]
+        section = section[:section.index("</section>")]
+        assert section.count(f'data-id="{linked[0].id}"') == 1
+        assert 'href="#a0-0"' in section and 'href="#a1-0"' in section
+
+
 @pytest.mark.parametrize(("value", "expected"), [
     ("2024", ("2024-01-01", "2024-12-31", None)),
     ("2024-02", ("2024-02-01", "2024-02-29", None)),

@@ -126,3 +126,45 @@ def test_non_dates_are_dropped_with_a_warning() -> None:
     [event] = normalize([_event("meeting", (0, 4), {"organizer": ["Acme"]},
                                 date="Release time")], "Acme", None, analyze("Acme"))
     assert event.date is None and any("Release time" in w for w in event.warnings)
+
+
+# ------------------------------------------ two events in one article stay two (defect 8)
+
+TWO_ORDERS = ("Halvard Motors ordered 20 GWh of cells from Quillon Cells in March and "
+              "another 5 GWh in June.")
+
+
+def _order_in(sentence: tuple[int, int], **fields: str) -> GroundedEvent:
+    return _event("order", sentence, {"buyer": ["Halvard Motors"],
+                                      "supplier": ["Quillon Cells"]}, **fields)
+
+
+def test_two_orders_of_one_sentence_with_other_quantities_and_dates_stay_two() -> None:
+    whole = (0, len(TWO_ORDERS))
+    events = normalize([_order_in(whole, quantity="20 GWh", date="March"),
+                        _order_in(whole, quantity="5 GWh", date="June")],
+                       TWO_ORDERS, "2025-07-01", analyze(TWO_ORDERS))
+    assert [(e.quantity.value if isinstance(e, Order) and e.quantity else None, e.date)
+            for e in events] == [(20, "2025-03"), (5, "2025-06")]
+
+
+def test_orders_of_one_sentence_that_disagree_only_on_the_date_stay_two() -> None:
+    whole = (0, len(TWO_ORDERS))
+    events = normalize([_order_in(whole, date="March"), _order_in(whole, date="June")],
+                       TWO_ORDERS, "2025-07-01", analyze(TWO_ORDERS))
+    assert [e.date for e in events] == ["2025-03", "2025-06"]
+
+
+def test_the_same_parties_in_other_sentences_are_not_merged() -> None:
+    text = "Halvard Motors ordered cells from Quillon Cells. It ordered more from them later."
+    first, second = (0, 48), (49, len(text))
+    events = normalize([_order_in(first), _order_in(second)], text, None, analyze(text))
+    assert [[(s.start, s.end) for s in e.evidence] for e in events] == [[first], [second]]
+
+
+def test_reports_of_one_order_that_agree_merge() -> None:
+    whole = (0, len(TWO_ORDERS))
+    [event] = normalize([_order_in(whole, quantity="20 GWh"), _order_in(whole, date="March")],
+                        TWO_ORDERS, "2025-07-01", analyze(TWO_ORDERS))
+    assert isinstance(event, Order) and event.quantity is not None
+    assert (event.quantity.value, event.date) == (20, "2025-03")

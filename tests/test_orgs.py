@@ -64,7 +64,8 @@ def test_user_alias_file_json_and_csv(tmp_path: Path) -> None:
     js.write_text(json.dumps({"Quillon Robotics": ["QR", "Quillon"]}))
     csv = tmp_path / "aliases.csv"
     csv.write_text("Quillon Robotics,QR,Quillon\n")
-    assert read_alias_file(js) == read_alias_file(csv) == {"Quillon Robotics": ["QR", "Quillon"]}
+    assert read_alias_file(js) == read_alias_file(csv) == {
+        "Quillon Robotics": {"aliases": ["QR", "Quillon"]}}
     registry = OrgRegistry.from_file(js)
     registry.add("QR")
     registry.add("Quillon Robotics Co., Ltd.")
@@ -72,7 +73,8 @@ def test_user_alias_file_json_and_csv(tmp_path: Path) -> None:
     assert registry.canonical("Quillon Robotics Co., Ltd.") == "Quillon Robotics"
 
 
-@pytest.mark.parametrize("content", ['["not", "a", "mapping"]', "{oops", '{"A": "B"}'])
+@pytest.mark.parametrize("content", ['["not", "a", "mapping"]', "{oops", '{"A": "B"}',
+                                     '{"A": {"parent": 3}}', '{"A": {"alias": ["B"]}}'])
 def test_a_bad_alias_file_is_a_clear_error(tmp_path: Path, content: str) -> None:
     path = tmp_path / "aliases.json"
     path.write_text(content)
@@ -80,3 +82,62 @@ def test_a_bad_alias_file_is_a_clear_error(tmp_path: Path, content: str) -> None
         read_alias_file(path)
     with pytest.raises(newsie.AliasFileError, match="cannot read"):
         read_alias_file(tmp_path / "missing.json")
+
+
+# ------------------------------------------------------------ units and their parents
+
+
+def test_an_alias_file_names_parents_and_keeps_the_list_form(tmp_path: Path) -> None:
+    path = tmp_path / "aliases.json"
+    path.write_text(json.dumps({
+        "Pellan Grid Storage": ["PGS"],
+        "Orsk Cathode Works": {"aliases": ["OCW"], "parent": "Pellan Grid Storage"},
+        "Orsk Anode Plant": {"parent": "Orsk Cathode Works"}}))
+    assert read_alias_file(path)["Orsk Anode Plant"] == {
+        "aliases": [], "parent": "Orsk Cathode Works"}
+    registry = OrgRegistry.from_file(path)
+    assert registry.canonical("OCW") == "Orsk Cathode Works"
+    assert registry.parent("OCW") == "Pellan Grid Storage"
+    assert registry.family("Orsk Anode Plant") == "Pellan Grid Storage"
+    assert registry.family("PGS") == "Pellan Grid Storage"
+
+
+@pytest.mark.parametrize("text", [
+    "Orsk Cathode Works, a subsidiary of Pellan Grid Storage, opened a line.",
+    "Orsk Cathode Works (OCW), the battery unit of China's Pellan Grid Storage, said so.",
+    "Pellan Grid Storage's battery unit Orsk Cathode Works said so.",
+    "Orsk Cathode Works, a Pellan Grid Storage subsidiary, said so.",
+    "Orsk Cathode Works, wholly owned by Pellan Grid Storage Co., Ltd., said so.",
+])
+def test_an_article_says_which_organization_a_unit_belongs_to(text: str) -> None:
+    registry = OrgRegistry()
+    registry.learn(text)
+    registry.add("Orsk Cathode Works")
+    registry.add("Pellan Grid Storage")
+    assert registry.parent("Orsk Cathode Works") == "Pellan Grid Storage"
+    assert registry.family("Orsk Cathode Works") == "Pellan Grid Storage"
+    assert registry.parent("Pellan Grid Storage") is None
+
+
+def test_ties_to_names_the_corpus_never_uses_are_not_kept() -> None:
+    registry = OrgRegistry()
+    registry.learn("Orsk Cathode Works, a subsidiary of a local bank, opened a line.")
+    registry.add("Orsk Cathode Works")
+    assert registry.family("Orsk Cathode Works") == "Orsk Cathode Works"
+
+
+def test_a_name_that_extends_known_names_belongs_to_the_longest() -> None:
+    registry = OrgRegistry(short_forms=False)
+    for name in ("Marrow", "Marrow Group", "Marrow Group Components", "Korvin Motors",
+                 "Korvin Bank", "Korvin"):
+        registry.add(name)
+    assert registry.parent("Marrow Group Components") == "Marrow Group"
+    assert registry.family("Marrow Group Components") == "Marrow"
+    assert registry.canonical("Marrow") == "Marrow"  # a unit's name is not its parent's
+    assert registry.family("Korvin Motors") == registry.family("Korvin Bank") == "Korvin"
+
+
+def test_circular_ties_are_broken() -> None:
+    registry = OrgRegistry({"Orsk": {"parent": "Pellan"}, "Pellan": {"parent": "Orsk"}})
+    assert {registry.family("Orsk"), registry.family("Pellan")} <= {"Orsk", "Pellan"}
+    assert registry.parent("Orsk") is None or registry.parent("Pellan") is None

@@ -8,6 +8,7 @@ from typing import Any
 
 from nameparser import HumanName
 
+from ._agree import KIND_FIELDS, Facts, conflict, facts
 from ._dates import resolve_date
 from ._grounding import GroundedEvent
 from ._nlp import ORG_LABELS, Analysis
@@ -141,23 +142,33 @@ def party(orgs: OrgRegistry, name: str, role: str | None = None) -> Party:
 # ----------------------------------------------------------------------- assembly
 
 
-def _merge(events: Sequence[GroundedEvent], orgs: OrgRegistry) -> list[GroundedEvent]:
-    """One event per occurrence: same type with shared evidence or the same parties."""
+def _merge(events: Sequence[GroundedEvent], published: str | None) -> list[GroundedEvent]:
+    """One event per occurrence: events of one type that cite the same evidence, unless
+    their dates, quantities or deals disagree ("20 GWh in March ... another 5 GWh in
+    June" are two orders), by the veto that linking uses."""
     merged: list[GroundedEvent] = []
     for ev in events:
-        keys = {orgs.canonical(p) for p in ev.parties}
         spans = {(s.start, s.end) for s in ev.evidence}
         for other in merged:
-            if other.spec.name != ev.spec.name:
-                continue
-            same_parties = bool(keys) and keys == {orgs.canonical(p) for p in other.parties}
-            if same_parties or spans & {(s.start, s.end) for s in other.evidence}:
+            if other.spec.name == ev.spec.name and \
+                    spans & {(s.start, s.end) for s in other.evidence} and \
+                    conflict(_facts(other, published), _facts(ev, published)) is None:
                 _absorb(other, ev)
                 break
         else:
             merged.append(ev)
     merged.sort(key=lambda e: e.evidence[0].start if e.evidence else 0)
     return merged
+
+
+def _facts(ev: GroundedEvent, published: str | None) -> Facts:
+    """What the event says about its date, amounts and deal, as linking compares them."""
+    when = resolve_date(ev.date, published) if ev.date else None
+    amounts = [value for name, phrase in ev.details.items()
+               if isinstance(value := _typed(ev.spec.model, name, phrase), (Quantity, Money))]
+    agreement = next((ev.details[f] for f in KIND_FIELDS if f in ev.details), None)
+    # both events are in one article: its publication date says nothing between them
+    return facts(when.value if when else None, None, amounts, agreement)
 
 
 def _absorb(into: GroundedEvent, ev: GroundedEvent) -> None:
@@ -177,7 +188,7 @@ def normalize(
     events: Sequence[GroundedEvent], text: str, published: str | None, analysis: Analysis
 ) -> list[_Event]:
     orgs = organizations(text, [p for ev in events for p in ev.parties])
-    return [_build(ev, orgs, published, analysis) for ev in _merge(events, orgs)]
+    return [_build(ev, orgs, published, analysis) for ev in _merge(events, published)]
 
 
 def _typed(model: type[_Event], name: str, phrase: str) -> Any:

@@ -1,10 +1,11 @@
-"""Organization names: one key per company, abbreviations, and one name across a corpus.
+"""Organization names: one key per company, abbreviations, one name across a corpus, and
+which organization a unit belongs to.
 
 `org_key` folds what does not make two companies different (case, punctuation, legal
 forms via cleanco); `abbreviations` finds "Full Name (ABBR)" definitions with the
 Schwartz-Hearst algorithm (the `abbreviations` package); `OrgRegistry` gives every
 organization in a corpus one canonical name, from those definitions, the aliases events
-already carry, and a user alias file.
+already carry, and a user alias file, and ties units to their parents.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ import json
 import logging
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
+from typing import TypedDict
 
 from cleanco import basename
 from rapidfuzz import fuzz
 
 from ._exceptions import AliasFileError
+from ._unionfind import UnionFind
 
 
 def _import_schwartz_hearst() -> ModuleType:
@@ -77,9 +80,25 @@ def abbreviations(text: str) -> dict[str, str]:
 # --------------------------------------------------------------------------- registry
 
 
-def read_alias_file(path: str | Path) -> dict[str, list[str]]:
-    """Canonical name -> aliases, from JSON ``{"canonical": ["alias", ...]}`` or CSV rows
-    ``canonical,alias,alias...`` (one organization a row, no header)."""
+class OrgEntry(TypedDict, total=False):
+    """One organization of an alias file: the other names it goes by, and its parent."""
+
+    aliases: list[str]
+    parent: str
+
+
+#: What `OrgRegistry` and `link(aliases=...)` take: canonical name -> its aliases, or an
+#: `OrgEntry` with aliases and a parent.
+Aliases = Mapping[str, "Iterable[str] | OrgEntry"]
+
+
+def read_alias_file(path: str | Path) -> dict[str, OrgEntry]:
+    """Canonical name -> its aliases and parent, from an alias file.
+
+    JSON: ``{"Canonical": ["alias", ...]}``, or, to name the organization it belongs to,
+    ``{"Canonical": {"aliases": ["alias", ...], "parent": "Parent"}}`` (the two forms mix).
+    CSV: rows ``canonical,alias,alias...`` (one organization a row, no header, no parents).
+    """
     file = Path(path)
     try:
         raw = file.read_text(encoding="utf-8")
@@ -87,23 +106,40 @@ def read_alias_file(path: str | Path) -> dict[str, list[str]]:
         raise AliasFileError(f"cannot read alias file {file}: {exc.strerror}") from None
     if file.suffix.lower() == ".csv":
         rows = [[c.strip() for c in row if c.strip()] for row in csv.reader(raw.splitlines())]
-        return {row[0]: row[1:] for row in rows if row}
+        return {row[0]: {"aliases": row[1:]} for row in rows if row}
     try:
         data = json.loads(raw)
     except ValueError as exc:
         raise AliasFileError(f"alias file {file} is not JSON ({exc}); use .csv for CSV") from None
-    if not isinstance(data, dict) or not all(
-        isinstance(k, str) and isinstance(v, list) and all(isinstance(a, str) for a in v)
-        for k, v in data.items()
-    ):
+    entries = {k: _entry(v) for k, v in data.items()} if isinstance(data, dict) else None
+    if entries is None or not all(isinstance(k, str) for k in entries) or \
+            not all(entries.values()):
         raise AliasFileError(
-            f'alias file {file} must map each canonical name to a list of aliases: '
-            '{"Canonical Name": ["Alias", ...]}')
-    return data
+            f'alias file {file} must map each canonical name to a list of aliases, or to '
+            '{"aliases": [...], "parent": "Parent"}: '
+            '{"Canonical Name": ["Alias", ...], "Unit Name": {"parent": "Canonical Name"}}')
+    return {k: v for k, v in entries.items() if v is not None}
+
+
+def _entry(value: object) -> OrgEntry | None:
+    """An alias file's value as an `OrgEntry`; None when it is neither form."""
+    if isinstance(value, list) and all(isinstance(a, str) for a in value):
+        return {"aliases": list(value)}
+    if not isinstance(value, dict) or not value or set(value) - {"aliases", "parent"}:
+        return None
+    aliases, parent = value.get("aliases", []), value.get("parent")
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases) or \
+            not (parent is None or (isinstance(parent, str) and parent.strip())):
+        return None
+    entry: OrgEntry = {"aliases": list(aliases)}
+    if parent is not None:
+        entry["parent"] = parent
+    return entry
 
 
 class OrgRegistry:
-    """One canonical name per organization across a corpus.
+    """One canonical name per organization across a corpus, and the organization each
+    belongs to.
 
     Names are the same organization when their `org_key`s are equal, when one article
     defines one as the other's abbreviation (an abbreviation defined two different ways in
@@ -111,39 +147,58 @@ class OrgRegistry:
     when a unique well-founded fuzzy match links them (`_fuzzy_pairs`). The canonical
     name is the alias file's, else the fullest (a definition, not its abbreviation).
 
+    An organization may belong to another (a unit, a plant, a subsidiary): the alias file
+    says so (`OrgEntry.parent`), an article says so ("X, a subsidiary of Y", "Y's battery
+    unit X"), or its name extends a known name ("Volkswagen Group Components" under
+    "Volkswagen"). `family` gives the top of that chain, which linking compares. With
+    `short_forms` (an article's own registry), a name that only one longer name extends is
+    that organization's short form instead ("Zenith Power" for "Zenith Power Systems"), as
+    an article's second mention usually is.
+
     >>> reg = OrgRegistry({"Lead Intelligent Equipment": ["LEAD", "Lead Intelligent"]})
     >>> reg.canonical("lead intelligent equipment co., ltd.")
     'Lead Intelligent Equipment'
     """
 
-    def __init__(self, aliases: Mapping[str, Iterable[str]] | None = None) -> None:
-        self._parent: dict[str, str] = {}
+    def __init__(self, aliases: Aliases | None = None, *, short_forms: bool = True) -> None:
+        self._sets: UnionFind[str] = UnionFind()
         self._seen: dict[str, Counter[str]] = defaultdict(Counter)
         self._chosen: dict[str, str] = {}  # key -> the user's canonical name
         self._defined: dict[str, set[str]] = defaultdict(set)  # abbreviation key -> full keys
+        self._declared: list[tuple[str, str]] = []  # (child key, parent key), the user's
+        self._relations: list[tuple[list[str], list[str]]] = []  # (child, parent) candidates
+        self._short_forms = short_forms
         self._resolved = False
-        for canonical, names in (aliases or {}).items():
-            self.add(canonical, names)
+        for canonical, given in (aliases or {}).items():
+            entry = _entry(given) if isinstance(given, Mapping) else {"aliases": list(given)}
+            if entry is None:
+                raise AliasFileError(f"{canonical!r}: give a list of aliases, or "
+                                     '{"aliases": [...], "parent": "Parent"}')
+            self.add(canonical, entry.get("aliases", []))
             self._chosen[org_key(canonical)] = canonical
+            if "parent" in entry:
+                self._declared.append((org_key(canonical), self._node(entry["parent"])))
 
     @classmethod
-    def from_file(cls, path: str | Path) -> OrgRegistry:
-        return cls(read_alias_file(path))
+    def from_file(cls, path: str | Path, *, short_forms: bool = True) -> OrgRegistry:
+        return cls(read_alias_file(path), short_forms=short_forms)
 
     def add(self, name: str, aliases: Iterable[str] = ()) -> None:
         """Record a name seen in the corpus, with the aliases it is known to go by."""
         key = self._node(name)
         for alias in aliases:
             if org_key(alias):
-                self._union(key, self._node(alias))
+                self._sets.union(key, self._node(alias))
         self._resolved = False
 
     def learn(self, text: str) -> dict[str, str]:
-        """Record the abbreviation definitions in one article; returns them."""
+        """Record one article's abbreviation definitions (returned) and the ties it states
+        between organizations ("X, a subsidiary of Y"), for the names the corpus uses."""
         pairs = abbreviations(text)
         for short, full in pairs.items():
             self._defined[org_key(short)].add(org_key(full))
             self._seen[org_key(full)][full] += 1
+        self._relations += _relations(text)
         self._resolved = False
         return pairs
 
@@ -151,19 +206,38 @@ class OrgRegistry:
         """The corpus-wide name of `name`'s organization (`name` itself if unknown)."""
         self._resolve()
         key = org_key(name)
-        if key not in self._parent:
+        if key not in self._sets:
             return name
-        root = self._find(key)
-        return self._names[root][0]
+        return self._names[self._sets.find(key)][0]
 
     def aliases(self, name: str) -> list[str]:
         """Every other name `name`'s organization was seen under."""
         self._resolve()
         key = org_key(name)
-        if key not in self._parent:
+        if key not in self._sets:
             return []
         canonical = self.canonical(name)
-        return [n for n in self._names[self._find(key)] if n != canonical]
+        return [n for n in self._names[self._sets.find(key)] if n != canonical]
+
+    def parent(self, name: str) -> str | None:
+        """The canonical name of the organization `name`'s belongs to, if one is known."""
+        self._resolve()
+        key = org_key(name)
+        if key not in self._sets:
+            return None
+        up = self._up.get(self._sets.find(key))
+        return self._names[up][0] if up is not None else None
+
+    def family(self, name: str) -> str:
+        """The canonical name at the top of `name`'s chain of parents (its own if none)."""
+        self._resolve()
+        key = org_key(name)
+        if key not in self._sets:
+            return name
+        root = self._sets.find(key)
+        while root in self._up:
+            root = self._up[root]
+        return self._names[root][0]
 
     def groups(self) -> dict[str, list[str]]:
         """Canonical name -> aliases, for every organization recorded."""
@@ -174,37 +248,25 @@ class OrgRegistry:
 
     def _node(self, name: str) -> str:
         key = org_key(name)
-        self._parent.setdefault(key, key)
+        self._sets.add(key)
         self._seen[key][name.strip()] += 1  # as written: a canonical name is a name in the text
         return key
 
-    def _find(self, key: str) -> str:
-        while self._parent[key] != key:
-            self._parent[key] = self._parent[self._parent[key]]
-            key = self._parent[key]
-        return key
-
-    def _union(self, a: str, b: str) -> None:
-        ra, rb = self._find(a), self._find(b)
-        if ra != rb:
-            self._parent[max(ra, rb)] = min(ra, rb)
-
     def _resolve(self) -> None:
-        """Apply unambiguous abbreviations and fuzzy matches, then name each group."""
+        """Apply unambiguous abbreviations, fuzzy matches and ties, then name each group."""
         if self._resolved:
             return
+        sets = self._sets
         for short, fulls in self._defined.items():
-            if len(fulls) == 1 and short in self._parent:
+            if len(fulls) == 1 and short in sets:
                 full = next(iter(fulls))
-                self._parent.setdefault(full, full)
-                self._union(short, full)
-        for a, b in _fuzzy_pairs(list(self._parent)):
-            self._union(a, b)
-        members: dict[str, list[str]] = defaultdict(list)
-        for key in self._parent:
-            members[self._find(key)].append(key)
+                sets.add(full)
+                sets.union(short, full)
+        same, extends = _fuzzy_pairs(list(sets), self._short_forms)
+        for a, b in same:
+            sets.union(a, b)
         self._names: dict[str, list[str]] = {}
-        for root, keys in members.items():
+        for root, keys in sets.groups().items():
             counts: Counter[str] = Counter()
             for key in keys:
                 counts.update(self._seen[key])
@@ -213,34 +275,136 @@ class OrgRegistry:
             # without a legal form
             ranked = sorted(counts, key=lambda n: (-len(org_key(n)), -counts[n], len(n), n))
             self._names[root] = list(dict.fromkeys(chosen[:1] + ranked))
+        # the user's parents first: the first parent found for an organization stands
+        self._up: dict[str, str] = {}
+        for child, parent in [*self._declared, *self._stated(), *extends]:
+            self._tie(sets.find(child), sets.find(parent))
         self._resolved = True
+
+    def _stated(self) -> Iterator[tuple[str, str]]:
+        """(child, parent) keys of the ties the articles state between recorded names."""
+        if not self._relations:
+            return
+        firsts = {key.split()[0] for key in self._sets if key}
+
+        def recorded(candidates: list[str]) -> str | None:
+            # cleanco is slow: only a candidate whose first word starts a name gets a key
+            for name in candidates:
+                words = _FOLD.sub(" ", name.casefold()).split()
+                if words[:1] == ["the"]:
+                    words = words[1:]
+                if words and words[0] in firsts and (key := org_key(name)) in self._sets:
+                    return key
+            return None
+
+        for children, parents in self._relations:
+            child, parent = recorded(children), recorded(parents)
+            if child and parent:
+                yield child, parent
+
+    def _tie(self, child: str, parent: str) -> None:
+        """`child` belongs to `parent`, unless it already belongs elsewhere or that would
+        make a circle."""
+        if child in self._up:
+            return
+        up: str | None = parent
+        while up is not None:
+            if up == child:
+                return
+            up = self._up.get(up)
+        self._up[child] = parent
+
+
+# -------------------------------------------------------------------- stated ties
+
+#: What a unit, plant or subsidiary is called.
+_UNIT = (r"(?:subsidiar(?:y|ies)|unit|division|arm|affiliate|branch|business|plant|factory|"
+         r"site|operations?)")
+_WORDS = r"(?:[\w&.'\u2019-]+\s+)"
+#: "X, a subsidiary of Y", "X, the battery arm of Y", "X, part of Y", "X, owned by Y"
+_OF = re.compile(rf",\s+(?:(?:a|an|the)\s+)?{_WORDS}{{0,3}}?(?:{_UNIT}\s+of|part\s+of|"
+                 r"(?:wholly[\s-])?owned\s+by)\s+", re.I)
+#: "X, a Pellan Grid subsidiary", "X, a Y battery unit"
+_APPOSITION = re.compile(rf",\s+(?:a|an|the)\s+(?P<parent>{_WORDS}{{1,6}}?){_UNIT}\b", re.I)
+#: "Y's battery unit X", "Y's subsidiary, X"
+_POSSESSIVE = re.compile(rf"['\u2019]s?\s+{_WORDS}{{0,3}}?{_UNIT}\s*,?\s+", re.I)
+#: "Y's X unit"
+_POSSESSIVE_NAMED = re.compile(rf"['\u2019]s?\s+(?P<child>{_WORDS}{{1,5}}?){_UNIT}\b", re.I)
+_FOLD = re.compile(r"[^\w]+")
+_CHEAP = re.compile(rf"{_UNIT}|part\s+of|owned\s+by", re.I)
+
+
+def _relations(text: str) -> list[tuple[list[str], list[str]]]:
+    """(child candidates, parent candidates), most likely first, for every phrase of
+    `text` that ties one organization to another. Which candidates are names is known
+    only once the corpus is read: the registry keeps the first that it has recorded."""
+    if not _CHEAP.search(text):
+        return []
+    found = []
+    for m in _OF.finditer(text):
+        found.append((_before(text, m.start()), _after(text, m.end())))
+    for m in _APPOSITION.finditer(text):
+        found.append((_before(text, m.start()), _after(m.group("parent"), 0)))
+    for m in _POSSESSIVE.finditer(text):
+        found.append((_after(text, m.end()), _before(text, m.start())))
+    for m in _POSSESSIVE_NAMED.finditer(text):
+        found.append((_after(m.group("child"), 0), _before(text, m.start())))
+    return [(c, p) for c, p in found if c and p]
+
+
+def _before(text: str, end: int, size: int = 8) -> list[str]:
+    """The word sequences that end at `end` (a parenthesis just before it skipped),
+    longest first: a name just before a phrase is one of them."""
+    head = re.sub(r"\s*\([^()]{0,60}\)\s*$", "", text[max(0, end - 160):end])
+    words = head.split()[-size:]
+    return [" ".join(words[i:]) for i in range(len(words))]
+
+
+def _after(text: str, start: int, size: int = 8) -> list[str]:
+    """The word sequences that start in the first three words from `start`, up to a
+    parenthesis or a clause's end, longest first ("Korea's Orsk Cathode Works" holds
+    "Orsk Cathode Works")."""
+    tail = re.split(r"[()\[\];:,]|\.\s|\s[-\u2013\u2014]\s", text[start:start + 160])[0]
+    words = tail.split()[:size]
+    spans = [(i, j) for i in range(min(3, len(words))) for j in range(i + 1, len(words) + 1)]
+    return [" ".join(words[i:j]) for i, j in sorted(spans, key=lambda s: (s[0] - s[1], s[0]))]
 
 
 #: Keys shorter than this ("lg", "sk") name too many companies to match by containment.
 _MIN_CONTAINED = 4
 
 
-def _fuzzy_pairs(keys: list[str]) -> list[tuple[str, str]]:
-    """Same-organization pairs among keys that share their first word (never all pairs).
+def _fuzzy_pairs(keys: list[str], short_forms: bool = True
+                 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Same-organization pairs, and (unit, parent) pairs, among keys that share their first
+    word (never all pairs).
 
-    Two rules, both well-founded: near-identical spelling (a typo, "Technologies" for
-    "Technology": `fuzz.ratio` >= 92 on keys of 8+ characters), and a short key whose
-    words are all in exactly one longer key ("Zenith Power" in "Zenith Power Systems"); a
-    short key contained in two different longer ones ("Samsung") stays apart.
+    Same organization: near-identical spelling (a typo, "Technologies" for "Technology":
+    `fuzz.ratio` >= 92 on keys of 8+ characters); with `short_forms`, also a short key
+    whose words are all in exactly one longer key ("Zenith Power" in "Zenith Power
+    Systems"). A key that extends a shorter one by words at its end is otherwise that
+    organization's unit ("Volkswagen Group Components" under "Volkswagen").
     """
     blocks: dict[str, list[str]] = defaultdict(list)
     for key in keys:
         if key:
             blocks[key.split()[0]].append(key)
-    pairs: list[tuple[str, str]] = []
+    same: list[tuple[str, str]] = []
+    extends: list[tuple[str, str]] = []
     for block in blocks.values():
         if len(block) < 2:
             continue
         for i, a in enumerate(block):
             words = set(a.split())
             containers = [b for b in block if len(b) > len(a) and words <= set(b.split())]
-            if len(a) >= _MIN_CONTAINED and len(containers) == 1:
-                pairs.append((a, containers[0]))
-            pairs += [(a, b) for b in block[i + 1:]
-                      if min(len(a), len(b)) >= 8 and fuzz.ratio(a, b) >= 92]
-    return pairs
+            if len(a) >= _MIN_CONTAINED and containers:
+                if short_forms and len(containers) == 1:
+                    same.append((a, containers[0]))
+                else:  # the nearest name it extends is its parent
+                    extends += [(b, a) for b in containers if b.startswith(a + " ")]
+            same += [(a, b) for b in block[i + 1:]
+                     if min(len(a), len(b)) >= 8 and fuzz.ratio(a, b) >= 92]
+    # the longest name a unit extends is its parent: "Volkswagen Group Components" belongs
+    # to "Volkswagen Group", which belongs to "Volkswagen"
+    extends.sort(key=lambda pair: -len(pair[1]))
+    return same, extends

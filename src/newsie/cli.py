@@ -261,9 +261,11 @@ def link(
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Write the linked events here (JSONL); default stdout.")] = None,
     aliases: Annotated[Path | None, typer.Option(
-        help='Alias file: JSON {"Canonical": ["alias", ...]} or CSV canonical,alias,...')] = None,
+        help='Alias file: JSON {"Canonical": ["alias", ...]} (or {"aliases": [...], '
+             '"parent": "Parent"}) or CSV canonical,alias,...')] = None,
     date_window_days: Annotated[int, typer.Option(
-        min=0, help="Dates further apart count against a link.")] = 7,
+        min=0, help="Dates further apart never link; an undated event happened within "
+                    "this many days before its article's publication.")] = 7,
 ) -> None:
     """Merge the events that report the same occurrence across articles: one line each."""
     _check_exists(results, aliases)
