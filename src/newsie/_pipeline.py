@@ -6,7 +6,7 @@ import asyncio
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -21,7 +21,7 @@ from ._prompts import Prompts
 from ._schema import WireResponse, wire_response
 from ._sentences import Sentence, chunk_sentences, is_instruction, split_sentences
 from ._types import SPECS
-from .events import Event, Extraction, Usage
+from .events import Extraction, Usage
 
 if TYPE_CHECKING:
     import openai
@@ -117,7 +117,7 @@ class Extractor:
                                    keep_ungrounded=self.keep_ungrounded)
             grounded += kept
             warnings += dropped
-        events = cast(list[Event], normalize(grounded, article.text, article.published, analysis))
+        events = normalize(grounded, article.text, article.published, analysis)
         return Extraction(
             source=article.source, title=article.title, published=article.published,
             text=article.text, events=events, model=model, usage=usage, warnings=warnings,
