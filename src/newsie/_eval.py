@@ -17,7 +17,7 @@ from typing import Any
 from number_parser import parse as words_to_digits
 from pydantic import BaseModel
 
-from .events import EVENT_TYPES, Extraction
+from .events import Extraction, Kind
 
 #: The only company suffixes the rules strip, as words after punctuation is removed.
 SUFFIXES = frozenset({"co", "ltd", "inc", "group", "corporation"})
@@ -130,7 +130,7 @@ def quantity_agrees(pred: str | None, gold: str) -> bool:
 def from_extraction(result: Extraction) -> list[Simple]:
     out = []
     for ev in result.events:
-        quantity = getattr(ev, "quantity", None)
+        quantity = next(iter(ev.fields_of(Kind.QUANTITY).values()), None)
         out.append(Simple(
             type=ev.type, parties=[_names(p.name, p.aliases) for p in ev.parties],
             date=ev.date, location=ev.location,
@@ -168,7 +168,7 @@ def _agreement(p: Simple, g: Simple) -> dict[str, bool]:
 
 @dataclass
 class _Tally:
-    counts: dict[str, Counts] = field(default_factory=lambda: {t: Counts() for t in EVENT_TYPES})
+    counts: dict[str, Counts] = field(default_factory=dict)
     fields: dict[str, list[int]] = field(
         default_factory=lambda: {k: [0, 0] for k in [*_AGREES, "parties"]})
 
@@ -233,7 +233,9 @@ def _score_article(pred: Sequence[Simple], gold: Sequence[Simple], tally: _Tally
 
 def score(predictions: dict[str, list[Simple]], gold: dict[str, list[Simple]]) -> Score:
     """Score predictions keyed by article id against gold keyed the same way."""
-    tally = _Tally()
+    # a row for each type the gold or the predictions use, whatever its name
+    used = {e.type for k, events in gold.items() for e in [*events, *predictions.get(k, [])]}
+    tally = _Tally(counts={t: Counts() for t in sorted(used)})
     for article_id, gold_events in gold.items():
         _score_article(predictions.get(article_id, []), gold_events, tally)
     total = Counts()
