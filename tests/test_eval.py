@@ -7,7 +7,7 @@ import itertools
 import json
 import socket
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import pytest
 from typer.testing import CliRunner
@@ -366,3 +366,42 @@ def test_an_article_that_failed_then_succeeded_on_resume_is_scored(tmp_path: Pat
     saved.write_text("".join(r.model_dump_json() + "\n" for r in [dead, *done]))
     result = newsie.evaluate(gold, predictions=saved)
     assert result.failed == {} and result.articles == 2
+
+
+# ------------------------------------------------------------------ custom types
+
+
+class Expansion(newsie.Event):
+    definition = "a company expands a plant's capacity"
+    lemmas = ("expand", "expansion")
+
+    type: Literal["plant_expansion"] = "plant_expansion"
+    company: Annotated[str | None, newsie.Org] = None
+    capacity: newsie.Quantity | None = None
+
+
+def test_a_gold_file_may_use_a_type_of_ones_own(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"id": "a", "events": [
+        {"type": "plant_expansion", "parties": ["Acme"], "quantity": "40 GWh"},
+        {"type": "investment", "parties": ["Kestrel"]}]}) + "\n")
+    text = "Acme expands its plant to 40 GWh."
+    expansion = Expansion(summary="s", company="Acme", parties=[newsie.Party(name="Acme")],
+                          capacity=newsie.Quantity(value=40, unit="GWh", text="40 GWh"),
+                          evidence=[newsie.Span(start=0, end=len(text), text=text)])
+    saved = tmp_path / "pred.jsonl"
+    saved.write_text(newsie.Extraction(source=str(tmp_path / "a.txt"), text=text, model="m",
+                                       events=[expansion]).model_dump_json() + "\n")
+    result = newsie.evaluate(gold, predictions=saved)
+    assert list(result.per_type) == ["investment", "plant_expansion"]
+    assert result.per_type["plant_expansion"]["tp"] == 1
+    assert result.per_type["investment"]["fn"] == 1
+    # a field of kind quantity is scored as the quantity, whatever its name
+    assert result.fields["quantity"] == {"agree": 1, "total": 1, "agreement": 1.0}
+    assert "plant_expansion" in result.to_text()
+
+
+def test_per_type_rows_are_the_types_either_side_uses() -> None:
+    result = _score({"a": [{"type": "visit", "parties": ["Acme"]}]})
+    assert list(result.per_type) == ["meeting", "mou", "order", "visit"]
+    assert _score({}, {"x": []}).per_type == {}

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Annotated, Literal
 
 import pytest
 from rich.cells import cell_len
@@ -136,3 +137,45 @@ def test_table_fits_the_terminal_and_keeps_summaries_whole(width: int) -> None:
         for ev in getattr(result, "events", []):
             assert all(w in words for w in ev.summary.split())
     assert "no text after cleaning" in text and "(no events)" in text
+
+
+class Expansion(newsie.Event):
+    definition = "a company expands a plant's capacity"
+    lemmas = ("expand", "expansion")
+
+    type: Literal["plant_expansion"] = "plant_expansion"
+    company: Annotated[str | None, newsie.Org] = None
+    capacity: newsie.Quantity | None = None
+    cost: newsie.Money | None = None
+    site: Annotated[str | None, newsie.Place] = None
+
+
+def _custom_result() -> newsie.Extraction:
+    expansion = Expansion(
+        summary="Acme expands", company="Acme", site="Debrecen",
+        capacity=newsie.Quantity(value=40, unit="GWh", text="40 GWh"),
+        cost=newsie.Money(amount=2e9, currency="EUR", text="EUR 2 billion"))
+    unknown = newsie.Event.model_validate(
+        {"type": "price_change", "summary": "Acme cut prices", "product": "cells",
+         "change": {"value": -5.0, "unit": "%", "text": "5%"}})
+    order = newsie.Order(summary="o", quantity=newsie.Quantity(value=5, unit="GWh",
+                                                               text="5 GWh"))
+    return newsie.Extraction(source="a.txt", text="t", model="m",
+                             events=[expansion, unknown, order])
+
+
+def test_csv_columns_are_the_same_for_every_type_and_filled_by_field_kind() -> None:
+    rows = list(csv.DictReader(io.StringIO(to_csv([_custom_result()]))))
+    expansion, unknown, order = rows
+    assert expansion["type"] == "plant_expansion"
+    assert (expansion["quantity"], expansion["value"]) == ("40 GWh", "EUR 2 billion")
+    assert expansion["fields"] == ("company: Acme; capacity: 40 GWh; cost: EUR 2 billion; "
+                                   "site: Debrecen")
+    assert unknown["type"] == "price_change" and unknown["quantity"] == "5%"
+    assert unknown["fields"] == "product: cells; change: 5%"
+    assert order["quantity"] == "5 GWh" and order["value"] == ""
+
+
+def test_summary_counts_events_of_every_type() -> None:
+    summary = newsie.summarize([_custom_result()])
+    assert summary.events == {"plant_expansion": 1, "price_change": 1, "order": 1}

@@ -48,7 +48,7 @@ def one_call(messages: list[dict[str, str]], response_model: Any) -> dict[str, A
          "supplier": "Norrland Battery Systems", "people": [], "quantity": "12 GWh",
          "location": "Gothenburg", "date": "May 4, 2025", "product": "cells"},
         {"type": "meeting", "sent": [3], "organizer": "Kestrel Chemicals",
-         "topics": "recycling"},
+         "topics": ["recycling"]},
     ]}
 
 

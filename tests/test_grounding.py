@@ -94,7 +94,7 @@ def test_values_outside_the_window_are_dropped_with_a_warning() -> None:
 
 
 def test_nothing_from_the_prompt_examples_comes_out_of_another_article() -> None:
-    system = Prompts().render("system.j2", types=[])
+    system = Prompts().system(SPECS.values())
     answers = [json.loads(a) for a in re.findall(r"^Answer: (.*)$", system, flags=re.M)]
     assert answers, "the prompt has examples"
     text = ("Kaito Power signed a supply agreement with Rennet Grid in Nagoya on June 9. "

@@ -16,6 +16,9 @@ PUBLIC = {
     "ServerUnreachableError", "Span", "Summary", "TemplateError", "Usage", "Visit",
     "__version__", "aextract", "aextract_many", "evaluate", "extract", "extract_many",
     "link", "load_article", "summarize", "timeline", "to_dataframe", "write_report",
+    # your own event types
+    "Amount", "Example", "Org", "People", "Phrase", "Place", "When", "UnknownEvent",
+    "TypeDefinitionError", "UnknownTypeError", "resolve_types",
 }
 
 

@@ -32,13 +32,18 @@ from ._exceptions import (
     ServerError,
     ServerUnreachableError,
     TemplateError,
+    TypeDefinitionError,
+    UnknownTypeError,
 )
 from ._export import to_dataframe
 from ._extractor import Extractor
 from ._link import link
 from ._timeline import timeline
+from ._types import resolve_types
 from .events import (
+    Amount,
     Event,
+    Example,
     Extraction,
     Failure,
     LinkedEvent,
@@ -47,19 +52,26 @@ from .events import (
     Money,
     MoU,
     Order,
+    Org,
     Party,
+    People,
     Person,
+    Phrase,
+    Place,
     Quantity,
     Span,
     Summary,
+    UnknownEvent,
     Usage,
     Visit,
+    When,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AliasFileError",
+    "Amount",
     "Article",
     "ArticleError",
     "ArticleTooLargeError",
@@ -69,6 +81,7 @@ __all__ = [
     "DateError",
     "EmptyArticleError",
     "Event",
+    "Example",
     "Extraction",
     "Extractor",
     "Failure",
@@ -83,8 +96,12 @@ __all__ = [
     "Money",
     "NewsieError",
     "Order",
+    "Org",
     "Party",
+    "People",
     "Person",
+    "Phrase",
+    "Place",
     "Quantity",
     "Score",
     "ServerError",
@@ -92,8 +109,12 @@ __all__ = [
     "Span",
     "Summary",
     "TemplateError",
+    "TypeDefinitionError",
+    "UnknownEvent",
+    "UnknownTypeError",
     "Usage",
     "Visit",
+    "When",
     "__version__",
     "aextract",
     "aextract_many",
@@ -102,6 +123,7 @@ __all__ = [
     "extract_many",
     "link",
     "load_article",
+    "resolve_types",
     "summarize",
     "timeline",
     "to_dataframe",

@@ -12,7 +12,7 @@ from ._article import Article, ArticleInput
 from ._exceptions import NewsieError
 from ._extractor import Extractor
 from ._redact import redact
-from .events import EVENT_TYPES, Extraction, Failure, Summary, Usage
+from .events import Extraction, Failure, Summary, Usage
 
 ARTICLE_SUFFIXES = {".txt", ".html", ".htm", ".json", ".md"}
 
@@ -96,10 +96,11 @@ async def arun_many(
 
 
 def summarize(results: Iterable[Extraction | Failure]) -> Summary:
-    """Totals over a batch: articles done, failed and cached, events by type, tokens."""
+    """Totals over a batch: articles done, failed and cached, events by type (each type
+    found, in the order first found), tokens."""
     done = failed = cached = 0
     usage = Usage()
-    events: dict[str, int] = dict.fromkeys(EVENT_TYPES, 0)
+    events: dict[str, int] = {}
     for result in results:
         if isinstance(result, Failure):
             failed += 1
@@ -108,5 +109,5 @@ def summarize(results: Iterable[Extraction | Failure]) -> Summary:
         usage = usage + result.usage
         cached += result.usage.requests > 0 and result.usage.cached == result.usage.requests
         for ev in result.events:
-            events[ev.type] += 1
+            events[ev.type] = events.get(ev.type, 0) + 1
     return Summary(done=done, failed=failed, cached=cached, events=events, usage=usage)

@@ -17,7 +17,7 @@ from typing import Any
 from number_parser import parse as words_to_digits
 from pydantic import BaseModel
 
-from .events import EVENT_TYPES, Extraction, Failure
+from .events import Extraction, Failure, Kind
 
 #: The only company suffixes the rules strip, as words after punctuation is removed.
 SUFFIXES = frozenset({"co", "ltd", "inc", "group", "corporation"})
@@ -140,7 +140,7 @@ def quantity_agrees(pred: str | None, gold: str) -> bool:
 def from_extraction(result: Extraction) -> list[Simple]:
     out = []
     for ev in result.events:
-        quantity = getattr(ev, "quantity", None)
+        quantity = next(iter(ev.fields_of(Kind.QUANTITY).values()), None)
         out.append(Simple(
             type=ev.type, parties=[_names(p.name, p.aliases) for p in ev.parties],
             date=ev.date, location=ev.location,
@@ -178,7 +178,7 @@ def _agreement(p: Simple, g: Simple) -> dict[str, bool]:
 
 @dataclass
 class _Tally:
-    counts: dict[str, Counts] = field(default_factory=lambda: {t: Counts() for t in EVENT_TYPES})
+    counts: dict[str, Counts] = field(default_factory=dict)
     fields: dict[str, list[int]] = field(
         default_factory=lambda: {k: [0, 0] for k in [*_AGREES, "parties"]})
 
@@ -248,7 +248,10 @@ def score(predictions: Mapping[str, list[Simple]], gold: Mapping[str, list[Simpl
     The gold articles in `failed` (id: error) are left out and listed in the Score.
     """
     excluded = {k: v for k, v in (failed or {}).items() if k in gold}
-    tally = _Tally()
+    # a row for each type the gold or the predictions use, whatever its name
+    used = {e.type for k, events in gold.items() if k not in excluded
+            for e in [*events, *predictions.get(k, [])]}
+    tally = _Tally(counts={t: Counts() for t in sorted(used)})
     for article_id, gold_events in gold.items():
         if article_id not in excluded:
             _score_article(predictions.get(article_id, []), gold_events, tally)

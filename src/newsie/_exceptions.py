@@ -65,3 +65,11 @@ class NlpError(NewsieError):
 
 class AliasFileError(NewsieError):
     """A user alias file is missing or not in a format newsie reads."""
+
+
+class TypeDefinitionError(NewsieError):
+    """An event type is defined wrongly; the message names the type and the field."""
+
+
+class UnknownTypeError(NewsieError):
+    """`types=` names an event type that is neither built in, registered nor importable."""

@@ -15,10 +15,36 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .events import Extraction, Failure
+from .events import Event, Extraction, Failure, Kind, Money, Quantity, own_fields
 
+#: The same columns for every type: `quantity` and `value` hold an event's first quantity
+#: and amount of money, whatever its fields are called; `fields` all of its own fields.
 COLUMNS = ["source", "title", "published", "type", "summary", "parties", "people", "date",
-           "location", "quantity", "value", "evidence_start", "evidence_end", "evidence"]
+           "location", "quantity", "value", "fields", "evidence_start", "evidence_end",
+           "evidence"]
+
+
+def _first(ev: Event, kind: Kind) -> str | None:
+    value = next(iter(ev.fields_of(kind).values()), None)
+    return value.text if isinstance(value, (Quantity, Money)) else None
+
+
+def _words(value: Any) -> str:
+    if isinstance(value, (Quantity, Money)):
+        return value.text
+    if isinstance(value, list):
+        return ", ".join(_words(v) for v in value)
+    if isinstance(value, dict) and "text" in value:
+        return str(value["text"])
+    return str(value)
+
+
+def own_values(ev: Event) -> str:
+    """'buyer: Acme; quantity: 5 GWh': the type's own filled fields, as written."""
+    values = {name: getattr(ev, name) for name in own_fields(type(ev))}
+    values.update(ev.model_extra or {})  # an UnknownEvent keeps its fields here
+    return "; ".join(f"{name}: {_words(v)}" for name, v in values.items()
+                     if v not in (None, [], "", {}))
 
 
 def event_rows(results: Iterable[Extraction | Failure]) -> list[dict[str, Any]]:
@@ -27,8 +53,6 @@ def event_rows(results: Iterable[Extraction | Failure]) -> list[dict[str, Any]]:
         if isinstance(result, Failure):
             continue
         for ev in result.events:
-            quantity = getattr(ev, "quantity", None)
-            value = getattr(ev, "value", None)
             rows.append({
                 "source": result.source,
                 "title": result.title,
@@ -39,8 +63,9 @@ def event_rows(results: Iterable[Extraction | Failure]) -> list[dict[str, Any]]:
                 "people": "; ".join(p.name for p in ev.people),
                 "date": ev.date,
                 "location": ev.location,
-                "quantity": quantity.text if quantity else None,
-                "value": value.text if value else None,
+                "quantity": _first(ev, Kind.QUANTITY),
+                "value": _first(ev, Kind.MONEY),
+                "fields": own_values(ev),
                 "evidence_start": ev.evidence[0].start if ev.evidence else None,
                 "evidence_end": ev.evidence[-1].end if ev.evidence else None,
                 "evidence": " … ".join(s.text for s in ev.evidence),

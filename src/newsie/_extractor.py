@@ -8,7 +8,7 @@ thread and awaits the model on the event loop, so a service's loop is never bloc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,7 +20,7 @@ from ._backend import Backend, resolve_backend
 from ._cache import ResponseCache
 from ._flow import CHUNK_CHARS, Answer, Ask, Flow, Plan, Stages, article_flow
 from ._prompts import Prompts
-from ._types import SPECS, EventSpec
+from ._types import TypesArg, resolve_types
 from .events import Extraction, Usage
 
 if TYPE_CHECKING:
@@ -68,6 +68,8 @@ class Extractor:
 
     `backend` is any object with the `Backend` protocol (the embedded engine by default;
     `base_url=`/`client=` or `OPENAI_BASE_URL`/`NEWSIE_MODEL` name a server instead).
+    `types` narrows or extends the event types read: names of registered types ("order"),
+    `Event` subclasses, or "module:Name" paths; by default every registered type.
     `stages=2` detects events first and then asks each event's fields in its own call.
     """
 
@@ -87,7 +89,7 @@ class Extractor:
         cache: bool | str | Path = True,
         token_budget: int | None = None,
         stages: Stages = 1,
-        types: Iterable[str] | None = None,
+        types: TypesArg = None,
         **endpoint_options: Any,
     ) -> None:
         self._owns_backend = backend is None
@@ -95,7 +97,7 @@ class Extractor:
                                        model=model, client=client, **endpoint_options)
         self._identity: dict[str, Any] | None = None
         self.prompts = Prompts(template_dir)
-        self.specs = _chosen_types(types)
+        self.specs = resolve_types(types)
         self.plan = Plan(prompts=self.prompts, specs=self.specs, model=self.backend.model,
                          endpoint=self.backend.endpoint, stages=stages,
                          chunk_chars=chunk_chars, token_budget=token_budget,
@@ -177,16 +179,3 @@ class Extractor:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _chosen_types(types: Iterable[str] | None) -> dict[str, EventSpec]:
-    """The event types to read: all, or those named (narrowing makes a shorter prompt)."""
-    if types is None:
-        return dict(SPECS)
-    names: Sequence[str] = [types] if isinstance(types, str) else list(types)
-    unknown = [n for n in names if n not in SPECS]
-    if unknown:
-        from ._exceptions import NewsieError
-
-        raise NewsieError(f"unknown event types {unknown}; known: {sorted(SPECS)}")
-    return {n: SPECS[n] for n in names}

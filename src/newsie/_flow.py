@@ -27,7 +27,6 @@ from ._prompts import (
     EVENTS_QUESTION,
     Prompts,
     messages,
-    type_vars,
 )
 from ._schema import (
     Choices,
@@ -39,7 +38,7 @@ from ._schema import (
 )
 from ._sentences import Sentence, chunk_sentences, is_instruction, split_sentences
 from ._types import EventSpec
-from .events import Event, Extraction, Usage
+from .events import Extraction, Usage
 
 #: Characters of article per model call; longer articles are read in overlapping windows.
 CHUNK_CHARS = 6000
@@ -158,7 +157,7 @@ def article_flow(plan: Plan, article: Article) -> Flow:
     final = normalize(grounded, article.text, article.published, reading.analysis)
     return Extraction(
         source=article.source, title=article.title, published=article.published,
-        text=article.text, events=cast(list[Event], final), model=plan.model,
+        text=article.text, events=final, model=plan.model,
         endpoint=plan.endpoint, usage=usage, warnings=warnings,
     )
 
@@ -179,7 +178,7 @@ def _two_stage(
         spec = plan.specs[event.kind]
         own = choices(reading, event_sentences(event.sentences, window))
         question = plan.prompts.render(
-            ARGUMENTS_QUESTION, type=type_vars(spec), sentences=event.sentences,
+            ARGUMENTS_QUESTION, type=spec.describe(), sentences=event.sentences,
             organizations=own.of("org"), people=own.of("person"))
         asks.append(Ask(messages(system, text, question), arguments_response(spec, own)))
     answers = (yield asks) if asks else []

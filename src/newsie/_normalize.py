@@ -13,7 +13,8 @@ from ._dates import resolve_date
 from ._grounding import GroundedEvent
 from ._nlp import ORG_LABELS, Analysis
 from ._orgs import OrgRegistry
-from .events import Money, Party, Person, Quantity, Span, _Event
+from ._types import EventSpec
+from .events import Event, Kind, Money, Party, Person, Quantity, Span
 
 # ---------------------------------------------------------------------- quantities
 
@@ -165,7 +166,8 @@ def _facts(ev: GroundedEvent, published: str | None) -> Facts:
     """What the event says about its date, amounts and deal, as linking compares them."""
     when = resolve_date(ev.date, published) if ev.date else None
     amounts = [value for name, phrase in ev.details.items()
-               if isinstance(value := _typed(ev.spec.model, name, phrase), (Quantity, Money))]
+               if isinstance(value := typed(ev.spec, name, phrase, published, []),
+                             (Quantity, Money))]
     agreement = next((ev.details[f] for f in KIND_FIELDS if f in ev.details), None)
     # both events are in one article: its publication date says nothing between them
     return facts(when.value if when else None, None, amounts, agreement)
@@ -186,25 +188,31 @@ def _absorb(into: GroundedEvent, ev: GroundedEvent) -> None:
 
 def normalize(
     events: Sequence[GroundedEvent], text: str, published: str | None, analysis: Analysis
-) -> list[_Event]:
+) -> list[Event]:
     orgs = organizations(text, [p for ev in events for p in ev.parties])
     return [_build(ev, orgs, published, analysis) for ev in _merge(events, published)]
 
 
-def _typed(model: type[_Event], name: str, phrase: str) -> Any:
-    """A grounded phrase as the public field wants it: a Quantity, Money, a list or text."""
-    annotation = str(model.model_fields[name].annotation)
-    if "Quantity" in annotation:
+def typed(spec: EventSpec, name: str, phrase: str, published: str | None,
+          warnings: list[str]) -> Any:
+    """A grounded phrase as its field's kind wants it: a Quantity, Money, an ISO date
+    (None, with a warning, when it reads as no date), or text; a list for a field that
+    takes many."""
+    kind = spec.kinds[name]
+    if kind is Kind.QUANTITY:
         return parse_quantity(phrase)
-    if "Money" in annotation:
+    if kind is Kind.MONEY:
         return parse_money(phrase)
-    if annotation.startswith("list"):
-        return [phrase]
-    return phrase
+    if kind is Kind.DATE:
+        when = resolve_date(phrase, published)
+        if when.warning:
+            warnings.append(f"{name}: {when.warning}")
+        return when.value
+    return [phrase] if spec.many(name) else phrase
 
 
 def _build(ev: GroundedEvent, orgs: OrgRegistry, published: str | None,
-           analysis: Analysis) -> _Event:
+           analysis: Analysis) -> Event:
     spec = ev.spec
     parties: list[Party] = []
     values: dict[str, Any] = {"location": ev.location}
@@ -217,19 +225,15 @@ def _build(ev: GroundedEvent, orgs: OrgRegistry, published: str | None,
             canonical += [named.name] if named.name not in canonical else []
         values[role] = canonical if spec.many(role) else next(iter(canonical), None)
     people = list({p.name: p for p in (split_person(s, analysis) for s in ev.people)}.values())
+    warnings = list(ev.warnings)
     for name, phrase in ev.details.items():
-        values[name] = _typed(spec.model, name, phrase)
+        values[name] = typed(spec, name, phrase, published, warnings)
     if spec.people_field:
         values[spec.people_field] = [p.name for p in people]
     when = resolve_date(ev.date, published) if ev.date else None
-    warnings = list(ev.warnings)
     if when is not None and when.warning:
         warnings.append(when.warning)
-    own = {k: v for k, v in values.items()
-           if k in spec.model.model_fields and k not in _Event.model_fields}
-    return spec.model(
-        summary=spec.summary(values), parties=parties, people=people,
-        date=when.value if when else None,
-        location=ev.location, evidence=ev.evidence, warnings=warnings,
-        grounded=ev.grounded, **own,
+    return spec.build(
+        values, parties=parties, people=people, date=when.value if when else None,
+        location=ev.location, evidence=ev.evidence, warnings=warnings, grounded=ev.grounded,
     )

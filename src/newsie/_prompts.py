@@ -18,7 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from ._article import Article
 from ._exceptions import TemplateError
 from ._sentences import Sentence
-from ._types import EventSpec
+from ._types import EventSpec, examples_for
 
 SYSTEM_TEMPLATE = "system.j2"
 ARTICLE_TEMPLATE = "extract.j2"
@@ -66,8 +66,10 @@ class Prompts:
 
     def system(self, specs: Iterable[EventSpec]) -> str:
         """The instructions: the same for every article, so the server's prompt cache
-        serves them."""
-        return self.render(SYSTEM_TEMPLATE, types=[type_vars(s) for s in specs])
+        serves them. Each type brings its definition and its worked examples."""
+        specs = list(specs)
+        return self.render(SYSTEM_TEMPLATE, types=[s.describe() for s in specs],
+                           examples=examples_for(specs))
 
     def article(self, article: Article, sentences: Sequence[Sentence]) -> str:
         return self.render(
@@ -84,12 +86,6 @@ class Prompts:
                 raise TemplateError(f"template not found: {name}") from exc
             h.update(source.encode())
         return h.hexdigest()
-
-
-def type_vars(spec: EventSpec) -> dict[str, Any]:
-    """What a template learns of an event type."""
-    return {"name": spec.name, "definition": spec.definition, "roles": list(spec.roles),
-            "details": list(spec.details)}
 
 
 def messages(system: str, article: str, question: str) -> list[dict[str, str]]:

@@ -13,7 +13,11 @@ from typing import Any
 import jinja2
 
 from ._timeline import timeline_rows
-from .events import EVENT_TYPES, Extraction, Failure, LinkedEvent
+from .events import Extraction, Failure, LinkedEvent
+
+#: Highlight colours, one per event type on the page, in the order the types come.
+PALETTE = ("#cfe8ff", "#d7f5d0", "#ffe1b3", "#ead7ff", "#ffd6d6", "#d6f2f2", "#f3f0c4",
+           "#e6e6e6")
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("newsie", "templates"),
@@ -59,11 +63,15 @@ def render(results: Iterable[Extraction | Failure], title: str = "newsie report"
                          "article": index[result.source],
                          "source": result.title or result.source})
     timeline: dict[str, list[dict[str, Any]]] = {}
-    for row in timeline_rows(linked or []):
+    linked_rows = timeline_rows(linked or [])
+    for row in linked_rows:
         for source in row["sources"]:  # evidence links into this page's articles
             source["article"] = index.get(source["source"])
         timeline.setdefault(row["organization"], []).append(row)
+    # each type on the page gets a colour by its place: type names never enter the CSS
+    kinds = list(dict.fromkeys(row["type"] for row in [*rows, *linked_rows]))
     return _env.get_template("report.html.j2").render(
-        title=title, types=EVENT_TYPES, articles=articles, failures=failures, rows=rows,
+        title=title, types={t: i for i, t in enumerate(kinds)}, palette=PALETTE,
+        articles=articles, failures=failures, rows=rows,
         n_events=len(rows), timeline=timeline, linked=linked is not None,
     )

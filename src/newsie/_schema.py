@@ -16,7 +16,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
-from ._types import EventSpec, detail_kind
+from ._types import EventSpec
+from .events import Kind
 
 Phrase = Annotated[str, StringConstraints(max_length=50)]
 Name = Annotated[str, StringConstraints(max_length=60)]
@@ -92,6 +93,11 @@ def _listed(values: Sequence[Any] | None) -> tuple[Any, Any]:
     return (_List[choice], Field(default_factory=list, max_length=MAX_ITEMS))
 
 
+#: The candidate kind (`_candidates.KINDS`) that fills a field of each kind.
+_CANDIDATE_KIND = {Kind.ORG: "org", Kind.PERSON: "person", Kind.PLACE: "place",
+                   Kind.DATE: "date", Kind.QUANTITY: "quantity", Kind.MONEY: "money"}
+
+
 def argument_fields(spec: EventSpec, choices: Choices) -> dict[str, Any]:
     """The type's own fields, in the order the model writes them: roles, people, when,
     where, details."""
@@ -105,8 +111,13 @@ def argument_fields(spec: EventSpec, choices: Choices) -> dict[str, Any]:
     fields["date"] = _optional(of("date"))
     fields["location"] = _optional(of("place"))
     for detail in spec.details:
-        kind = detail_kind(spec, detail)
-        fields[detail] = _optional(of(kind)) if kind != "phrase" else (Phrase | None, None)
+        kind = spec.kinds.get(detail, Kind.PHRASE)
+        if kind is Kind.PHRASE:
+            fields[detail] = ((_List[Phrase], Field(default_factory=list, max_length=MAX_ITEMS))
+                              if spec.many(detail) else (Phrase | None, None))
+        else:
+            values = of(_CANDIDATE_KIND[kind])
+            fields[detail] = _listed(values) if spec.many(detail) else _optional(values)
     return fields
 
 

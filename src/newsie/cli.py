@@ -24,10 +24,12 @@ from ._article import ArticleInput
 from ._batch import expand_inputs, source_of
 from ._cache import ResponseCache
 from ._export import JsonlLog, error_line, print_table, to_csv
+from ._types import resolve_types
 from .events import Extraction, Failure, LinkedEvent
 
 app = typer.Typer(
-    help="Typed, grounded business events (visit, mou, order, meeting) from news articles.",
+    help="Typed, grounded business events (visit, mou, order, meeting, or your own types) "
+    "from news articles.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -52,7 +54,8 @@ class Engine(str, Enum):
 
 @app.callback()
 def _root() -> None:
-    """Typed, grounded business events (visit, mou, order, meeting) from news articles."""
+    """Typed, grounded business events (visit, mou, order, meeting, or your own types)
+    from news articles."""
     # instructor logs each failed attempt; the CLI reports each failure once, itself.
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
 
@@ -90,13 +93,18 @@ def extract(
     actors: Annotated[int, typer.Option(
         min=1, help="With --engine ray: actors, each with --concurrency requests in flight.")
     ] = 2,
+    types: Annotated[list[str] | None, typer.Option(
+        "--types", "-t", help="Event types to read. Names (order,mou) read only those; "
+        "module:Name adds a type of your own. Repeat it or separate by commas.")
+    ] = None,
 ) -> None:
     """Extract events from articles: one result (or error record) per input."""
     _check_exists(*inputs, template_dir)
+    chosen = _types_option(types)
     if engine is Engine.ray:
         _extract_ray(inputs, fmt, out, actors, concurrency, quiet, base_url=base_url,
                      model=model, template_dir=template_dir, keep_ungrounded=keep_ungrounded,
-                     cache=not no_cache)
+                     cache=not no_cache, **chosen)
         return
     if fmt is Format.parquet:
         raise _usage_error("--format parquet needs --engine ray")
@@ -113,6 +121,7 @@ def extract(
         stream = newsie.extract_many(
             items, concurrency=concurrency, base_url=base_url, model=model,
             template_dir=template_dir, keep_ungrounded=keep_ungrounded, cache=not no_cache,
+            **chosen,
         )
     except newsie.NewsieError as exc:
         raise _usage_error(str(exc)) from None
@@ -149,6 +158,19 @@ def extract(
         _summary(results, time.monotonic() - started)
     if any(isinstance(r, Failure) for r in results):
         raise typer.Exit(1)
+
+
+def _types_option(values: list[str] | None) -> dict[str, list[str]]:
+    """`--types order,mou --types pkg.mod:Investment` as `types=` (nothing when not given);
+    a name or path that is no type is a usage error here, before any article is read."""
+    if not values:
+        return {}
+    names = [n.strip() for v in values for n in v.split(",") if n.strip()]
+    try:
+        resolve_types(names)
+    except newsie.NewsieError as exc:
+        raise _usage_error(str(exc)) from None
+    return {"types": names}
 
 
 def _extract_ray(

@@ -34,6 +34,7 @@ from ._batch import failure, run_many
 from ._dates import parse_published
 from ._endpoint import Endpoint
 from ._extractor import Extractor
+from ._types import portable
 from .events import Extraction, Failure
 
 __all__ = [
@@ -135,7 +136,8 @@ def extract_dataset(
     `actors` * `requests_per_actor` is the most requests the server sees at once. Each
     actor reserves `num_cpus` (it mostly waits on the server) and takes `batch_size` rows at
     a time. `skip_ids` (see `done_ids`) are dropped, not asked again. Other options are
-    those of `newsie.extract`.
+    those of `newsie.extract`; `types=` classes reach the actors by their import path, so
+    each must be defined in a module the workers can import.
     """
     if actors < 1 or requests_per_actor < 1 or batch_size < 1:
         raise ValueError("actors, requests_per_actor and batch_size must be at least 1")
@@ -145,6 +147,8 @@ def extract_dataset(
             "newsie.ray needs an OpenAI-compatible server: pass base_url= (and model=, "
             "api_key=) or set OPENAI_BASE_URL"
         )
+    if extract_options.get("types") is not None:  # classes travel as "module:Name" paths
+        extract_options["types"] = portable(extract_options["types"])
     options = {**extract_options, "base_url": endpoint.base_url,
                "api_key": endpoint.api_key, "model": endpoint.model}
     Extractor(**{**options, "cache": False})  # bad options fail here, not in every actor
