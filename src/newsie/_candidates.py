@@ -58,9 +58,7 @@ def _candidate(kind: str, text: str, entity: Entity, tokens: Sequence[Token]) ->
     start, end = entity.start, entity.end
     if kind in ("org", "place") and text[start:end].lower().startswith("the "):
         start += 4
-    while end < len(text) and (text[end].isalnum() or (  # "Kwon Young" + "-soo"
-            text[end] == "-" and end + 1 < len(text) and text[end + 1].isalnum())):
-        end += 1
+    end = _word_end(text, end)
     if text[start:end].endswith(("'s", "\u2019s")):
         end -= 2
     while end > start and text[end - 1] in ",.;:":
@@ -71,6 +69,15 @@ def _candidate(kind: str, text: str, entity: Entity, tokens: Sequence[Token]) ->
                 and after.start - end <= 1):
             end = after.end
     return Candidate(kind, text[start:end], start, end)
+
+
+def _word_end(text: str, end: int) -> int:
+    """Names stop inside hyphenated words ("Kwon Young" of "Kwon Young-soo", "Gotion High"
+    of "Gotion High-Tech"): move to the end of the word."""
+    while end < len(text) and (text[end].isalnum() or (
+            text[end] == "-" and end + 1 < len(text) and text[end + 1].isalnum())):
+        end += 1
+    return end
 
 
 def _useful(c: Candidate) -> bool:
@@ -98,7 +105,7 @@ def _proper_runs(text: str, tokens: Sequence[Token], named: Iterable[tuple[int, 
         word = text[current[0].start:current[0].end] if current else ""
         if (current and word[:1].isupper() and (len(current) > 1 or word[1:2].isupper())
                 and not all(t.lower in CONSTANTS.titles for t in current)):
-            runs.append((current[0].start, current[-1].end))
+            runs.append((current[0].start, _word_end(text, current[-1].end)))
         current = [token] if token is not None and token.pos == "PROPN" and (
             token.lower.isalnum()) and not any(
                 s < token.end and token.start < e for s, e in spans) else []
@@ -109,8 +116,10 @@ def _nationality_phrases(analysis: Analysis) -> list[tuple[int, int]]:
     """Noun phrases built on a nationality: "the Moroccan government", "a Korean delegation"."""
     out = []
     for start, end in analysis.chunks:
-        if any(e.label == "NORP" and start <= e.start and e.end <= end and (e.start, e.end)
-               != (start, end) for e in analysis.entities):
+        inside = [e for e in analysis.entities if start <= e.start and e.end <= end]
+        # "the Moroccan government", not "Moroccan Prime Minister Aziz Akhannouch"
+        if any(e.label == "NORP" and (e.start, e.end) != (start, end) for e in inside) and (
+                not any(e.label == "PERSON" for e in inside)):
             tokens = analysis.tokens_in(start, end)
             while tokens and tokens[0].pos == "DET":
                 tokens = tokens[1:]
