@@ -88,3 +88,22 @@ class ScriptedBackend:
 
     def close(self) -> None:
         pass
+
+
+@pytest.fixture
+def fresh_registry() -> Iterator[None]:
+    """Entry points are read again in the test, and again after it (with sys.path back)."""
+    from newsie import _types
+
+    _types._registry = None
+    yield
+    _types._registry = None
+
+
+def dist_info(root: Path, name: str, entry_points: str) -> Path:
+    """A distribution as pip leaves it: a dist-info folder with its entry points."""
+    info = root / f"{name.replace('-', '_')}-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text(f"[newsie.event_types]\n{entry_points}\n")
+    return root

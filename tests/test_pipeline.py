@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 import newsie
-from conftest import ROOT, SEEDS
+from conftest import ROOT, SEEDS, dist_info
 from fakeserver import FakeModelServer, events_reply
 from newsie import _eval
 from newsie._orgs import org_key
+from newsie.cli import app
 
 
 def _by_type(result: newsie.Extraction, kind: str) -> list[Any]:
@@ -145,3 +147,64 @@ def test_an_extractor_closes_its_cache_files(fake_server: FakeModelServer, tmp_p
         extractor.extract("Acme Motors met Borealis Cells in Oslo.")
         assert _open_files_under(tmp_path)  # the cache is open while the extractor works
     assert _open_files_under(tmp_path) == []
+
+
+# ------------------------------------------------ a type of one's own, and linking
+
+#: Written for these tests (not from any real outlet): one deal, two reports.
+INVESTMENT = (
+    "LYON, France, June 3, 2025 -- Kestrel Capital has bought a 25% stake in Orla Cells, "
+    "a maker of sodium-ion battery cells, for EUR 120 million, the two companies said on "
+    "Tuesday.\n\nOrla Cells will spend the money on a second production line in Lyon. "
+    "Kestrel Capital partner Ines Moreau joins Orla's board."
+)
+REPORT_A = (
+    "OSLO, Norway, May 12, 2025 -- Nordvik Mining Group signed an agreement on Monday to "
+    "supply 40,000 tonnes of nickel sulphate a year to Tamsin Motors, the electric-car "
+    "maker said.\n\nDeliveries start in 2026 from Nordvik's refinery in Harjavalta."
+)
+REPORT_B = (
+    "STOCKHOLM, May 13, 2025 -- Carmaker Tamsin Motors Corp. has signed a supply deal with "
+    "Nordvik Mining for 40,000 tonnes of nickel sulphate a year, it said on Tuesday.\n\n"
+    "Tamsin will use the nickel in cells for its next compact model."
+)
+
+
+@pytest.mark.vcr
+def test_an_investment_type_from_an_installed_package_is_extracted(
+        model_endpoint: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        fresh_registry: None) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "examples" / "newsie_investment" / "src"))
+    monkeypatch.syspath_prepend(str(dist_info(
+        tmp_path, "newsie-investment", "investment = newsie_investment:Investment")))
+    result = newsie.extract(INVESTMENT, types=["investment"], **model_endpoint)
+    [investment] = result.events
+    assert investment.type == "investment"
+    assert _is(investment.investor, "kestrel capital"), investment  # type: ignore[attr-defined]
+    assert _is(investment.target, "orla cells"), investment  # type: ignore[attr-defined]
+    amount = investment.amount  # type: ignore[attr-defined]
+    assert amount is not None and (amount.amount, amount.currency) == (120_000_000, "EUR")
+    assert "Ines Moreau" not in _names(investment)
+
+
+@pytest.mark.vcr
+def test_two_reports_of_one_deal_link_into_one_event_with_both_sources(
+        model_endpoint: dict[str, Any], tmp_path: Path) -> None:
+    results = list(newsie.extract_many([REPORT_A, REPORT_B], concurrency=1,
+                                       types=["mou", "order"], **model_endpoint))
+    assert all(isinstance(r, newsie.Extraction) and r.events for r in results), results
+    saved = tmp_path / "events.jsonl"
+    saved.write_text("".join(r.model_dump_json() + "\n" for r in results))
+    out = tmp_path / "linked.jsonl"
+    run = CliRunner().invoke(app, ["link", str(saved), "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    linked = [newsie.LinkedEvent.model_validate_json(line)
+              for line in out.read_text().splitlines()]
+    both = [e for e in linked if len({s.source for s in e.sources}) == 2]
+    assert both, linked
+    for event in both:
+        keys = {org_key(n) for p in event.parties for n in [p.name, *p.aliases]}
+        assert any(k.startswith("tamsin motors") for k in keys), event
+        assert any(k.startswith("nordvik mining") for k in keys), event
+    # every reported event ends in exactly one linked event
+    assert sum(len(e.sources) for e in linked) == sum(len(r.events) for r in results)

@@ -12,7 +12,7 @@ from pydantic import Field
 from typer.testing import CliRunner
 
 import newsie
-from newsie import _types
+from conftest import dist_info
 from newsie._grounding import GroundedEvent
 from newsie._nlp import analyze
 from newsie._normalize import normalize
@@ -59,14 +59,6 @@ Answer: {"events":[{"type":"{{ type }}","sent":[1],"{{ roles[0] }}":["Alba","Bri
 
     type: Literal["merger"] = "merger"
     advisers: Annotated[list[str], newsie.People] = Field(default_factory=list)
-
-
-@pytest.fixture
-def fresh_registry() -> Iterator[None]:
-    """Entry points are read again in the test, and again after it (with sys.path back)."""
-    _types._registry = None
-    yield
-    _types._registry = None
 
 
 # ------------------------------------------------------------------- the specs
@@ -286,15 +278,6 @@ def test_classes_travel_to_other_processes_by_import_path(
 # ------------------------------------------------------------------ entry points
 
 
-def _dist(root: Path, name: str, entry_points: str) -> Path:
-    """A distribution as pip leaves it: a dist-info folder with its entry points."""
-    info = root / f"{name.replace('-', '_')}-0.1.0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1.0\n")
-    (info / "entry_points.txt").write_text(f"[newsie.event_types]\n{entry_points}\n")
-    return root
-
-
 def test_the_example_package_registers_investment_by_entry_point(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fresh_registry: None,
 ) -> None:
@@ -302,7 +285,7 @@ def test_the_example_package_registers_investment_by_entry_point(
     line = next(x for x in pyproject.splitlines() if x.startswith("investment = "))
     line = line.replace("\"", "")  # TOML quotes it; entry_points.txt does not
     monkeypatch.syspath_prepend(str(EXAMPLE_SRC))
-    monkeypatch.syspath_prepend(str(_dist(tmp_path, "newsie-investment", line)))
+    monkeypatch.syspath_prepend(str(dist_info(tmp_path, "newsie-investment", line)))
     specs = registered()
     assert list(specs) == ["visit", "mou", "order", "meeting", "investment"]
     assert specs["investment"].roles == ("investor", "target")
@@ -316,9 +299,9 @@ def test_the_example_package_registers_investment_by_entry_point(
 def test_a_package_whose_types_fail_to_load_is_a_warning_not_a_crash(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fresh_registry: None,
 ) -> None:
-    monkeypatch.syspath_prepend(str(_dist(tmp_path / "a", "newsie-broken",
+    monkeypatch.syspath_prepend(str(dist_info(tmp_path / "a", "newsie-broken",
                                           "broken = newsie_missing_module_xyz:Thing")))
-    monkeypatch.syspath_prepend(str(_dist(tmp_path / "b", "newsie-clash",
+    monkeypatch.syspath_prepend(str(dist_info(tmp_path / "b", "newsie-clash",
                                           "order = newsie:Order\nvisit = newsie:Party")))
     with pytest.warns(RuntimeWarning) as caught:
         specs = registered()
