@@ -148,7 +148,7 @@ def test_a_day_without_a_year_takes_the_year_of_the_dateline(
     fake_server: FakeModelServer,
 ) -> None:
     fake_server.script = [events_reply([{
-        "type": "mou", "sent": [1], "parties": ["Borealis Cells", "Acme Motors"],
+        "type": "mou", "sent": [1], "parties": ["Acme Motors"],
         "people": [], "date": "November 4"}])]
     text = ("OSLO, Norway, Nov. 7, 2024 /PRNewswire/ -- Borealis Cells signed a supply "
             "agreement with Acme Motors on November 4.")
