@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,16 +17,93 @@ from newsie import (
     MalformedArticleError,
     load_article,
 )
+from newsie._published import find_published
 
 
-def test_plain_text_path_and_string_give_the_same_text() -> None:
+def test_a_file_path_and_its_text_give_the_same_text() -> None:
     from_path = load_article(SEEDS[2])
-    from_str_path = load_article(str(SEEDS[2]))
     from_text = load_article(SEEDS[2].read_text())
-    assert from_path.text == from_str_path.text == from_text.text
+    assert from_path.text == from_text.text
     assert from_path.source == str(SEEDS[2])
     assert from_text.source.startswith("text:")
     assert from_path.text.startswith("In Uncategorized")
+
+
+def test_a_str_that_names_a_file_is_text_not_the_file(tmp_path: Path) -> None:
+    secret = tmp_path / "credentials"
+    secret.write_text("aws_secret_access_key = not-for-the-model\n")
+    article = load_article(str(secret))
+    assert article.text == str(secret)
+    assert "not-for-the-model" not in article.text and article.source.startswith("text:")
+
+
+def test_a_file_is_named_by_its_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.txt").write_text("Acme Motors met Borealis Cells in Oslo.")
+    monkeypatch.chdir(tmp_path)
+    plain = load_article(Path("a.txt"))
+    roundabout = load_article(Path("sub/../a.txt"))
+    assert plain.source == roundabout.source == str(tmp_path.resolve() / "a.txt")
+    assert plain.identity == roundabout.identity
+    assert plain.identity != load_article(Path("a.txt"), source="elsewhere").identity
+
+
+def _fifo_with(tmp_path: Path, write: Callable[[int], None]) -> tuple[Path, threading.Thread]:
+    fifo = tmp_path / "article.fifo"
+    os.mkfifo(fifo)
+
+    def writer() -> None:
+        fd = os.open(fifo, os.O_WRONLY)  # blocks until a reader opens it
+        try:
+            write(fd)
+        except BrokenPipeError:  # the reader stopped reading: what a limit does
+            pass
+        finally:
+            os.close(fd)
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    return fifo, thread
+
+
+def test_a_fifo_is_read_as_a_stream(tmp_path: Path) -> None:
+    text = "Acme Motors ordered 5 GWh of cells from Borealis Cells."
+    fifo, thread = _fifo_with(tmp_path, lambda fd: os.write(fd, text.encode()) and None)
+    article = load_article(fifo)
+    thread.join(timeout=5)
+    assert article.text == text and article.source == str(fifo)
+
+
+def test_a_stream_over_the_limit_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    release = threading.Event()
+
+    def endless(fd: int) -> None:  # never closes until told: reading to the end would hang
+        os.write(fd, b"a" * 4096)
+        release.wait(timeout=30)
+
+    fifo, _ = _fifo_with(tmp_path, endless)
+    outcome: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            load_article(fifo, max_bytes=1_000)
+        except BaseException as exc:  # the test looks at it below
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    release.set()
+    assert not reader.is_alive(), "the stream was read to its end"
+    assert len(outcome) == 1 and isinstance(outcome[0], ArticleTooLargeError)
+    assert str(fifo) in str(outcome[0])
+
+
+def test_a_folder_given_as_an_article_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(MalformedArticleError, match="folder"):
+        load_article(tmp_path)
 
 
 def test_text_input_is_named_by_its_fingerprint() -> None:
@@ -155,3 +235,47 @@ def test_article_objects_pass_through() -> None:
 
 def test_published_argument_wins() -> None:
     assert load_article("Acme met Beta.", published="2024-01-02").published == "2024-01-02"
+    dated = "OSLO, Norway, May 2, 2023 /Acme Wire/ -- Acme Motors met Beta."
+    assert load_article(dated, published="2024-01-02").published == "2024-01-02"
+
+
+# Invented articles: where each kind of page or wire copy states its date of publication.
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("OSLO, Norway, Nov. 7, 2024 /PRNewswire/ -- Borealis Cells signed a supply "
+         "agreement with Acme Motors on November 4.", "2024-11-07"),
+        ("TRONDHEIM, Norway, Jan. 15, 2025 (GLOBE NEWSWIRE) -- Acme Motors met Borealis.",
+         "2025-01-15"),
+        ("STAVANGER--(BUSINESS WIRE)--March 5, 2024--Acme Motors ordered cells.",
+         "2024-03-05"),
+        ("BERGEN, 5. März 2024 \u2013 Acme Motors unterzeichnete einen Vertrag.", "2024-03-05"),
+        ("Acme and Borealis sign supply deal\n\nRelease time: 2024-03-05 10:30\n\n"
+         "Acme Motors signed a deal.", "2024-03-05"),
+        ("Published: 5 March 2024\n\nAcme Motors signed a deal with Borealis Cells.",
+         "2024-03-05"),
+        ("Posted on April 9, 2024 by the newsroom\n\nAcme Motors met Borealis Cells.",
+         "2024-04-09"),
+        ("By Kari Nordmann | June 12, 2024 | 3 min read\n\nAcme Motors met Borealis.",
+         "2024-06-12"),
+        ("Date: 2024/07/01\nAcme Motors met Borealis Cells.", "2024-07-01"),
+        ("发布时间\uff1a2024-03-05\n宁德时代与一家德国汽车制造商签署了协议。", "2024-03-05"),
+        # none: no year, no date at the top, an event's date in a sentence, an empty label
+        ("TROMSO, March 3 (Reuters) - Acme Motors met Borealis Cells.", None),
+        ("Acme Motors met Borealis Cells.\n\nRelease time:\n\nOn August 23rd, they met.",
+         None),
+        ("On March 5, 2024, Acme Motors signed a deal - the largest yet.", None),
+        ("Acme, founded in Oslo on March 5, 2024 - a start-up - ordered cells.", None),
+        ("Q3 2024 results - Acme Motors grew.", None),
+        ("Acme Motors met Borealis.\n" + "More words.\n" * 20 + "Published: 2024-03-05", None),
+    ],
+)
+def test_the_publication_date_is_read_where_the_article_gives_it(
+    text: str, day: str | None
+) -> None:
+    assert find_published(text) == day
+    assert load_article(text).published == day
+
+
+def test_a_title_that_holds_a_date_is_not_the_publication_date() -> None:
+    assert find_published("March 5, 2024\n\nAcme Motors met Borealis.", "March 5, 2024") is None

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,64 @@ def test_cache_misses_when_a_template_changes_but_renders_the_same(
     (tmp_path / "extract.j2").write_text("{# prompt v2 #}" + template)  # same rendered text
     newsie.extract(ACME, template_dir=tmp_path, **_options(fake_server))  # type: ignore[arg-type]
     assert fake_server.requests[0]["messages"] == fake_server.requests[1]["messages"]
+
+
+def test_a_str_is_never_read_as_a_file(fake_server: FakeModelServer, tmp_path: Path) -> None:
+    secret = tmp_path / "credentials"
+    secret.write_text("aws_secret_access_key = not-for-the-model\n")
+    results = list(newsie.extract_many([str(secret), str(tmp_path)], **_options(fake_server)))
+    assert [r.text for r in results] == [str(secret), str(tmp_path)]  # type: ignore[union-attr]
+    assert "not-for-the-model" not in json.dumps(fake_server.requests)
+
+
+def test_a_day_without_a_year_takes_the_year_of_the_dateline(
+    fake_server: FakeModelServer,
+) -> None:
+    fake_server.script = [events_reply([{
+        "type": "mou", "sent": [1], "parties": ["Acme Motors"],
+        "people": [], "date": "November 4"}])]
+    text = ("OSLO, Norway, Nov. 7, 2024 /PRNewswire/ -- Borealis Cells signed a supply "
+            "agreement with Acme Motors on November 4.")
+    result = newsie.extract(text, **_options(fake_server))  # type: ignore[arg-type]
+    assert result.published == "2024-11-07"
+    assert [ev.date for ev in result.events] == ["2024-11-04"]
+
+
+def _feed(tmp_path: Path) -> Path:
+    feed = tmp_path / "feed.jsonl"
+    lines = [
+        json.dumps({"text": ACME, "url": "https://news.example/acme", "published": "2024-05-06"}),
+        json.dumps({"html": "<p>Borealis Cells met <b>Acme Motors</b> in Oslo.</p>"}),
+        "",
+        '{"text": "cut off',
+        json.dumps({"title": "no body"}),
+        json.dumps({"text": ACME + " Again.", "source": "wire-7", "published": "someday"}),
+        json.dumps({"text": ACME + " Third.", "published": "March 3, 2024"}),
+    ]
+    feed.write_text("\n".join(lines) + "\n")
+    return feed
+
+
+def test_a_feed_gives_one_article_per_line_and_one_failure_per_bad_line(
+    fake_server: FakeModelServer, tmp_path: Path
+) -> None:
+    fake_server.script = [GOOD]
+    feed = _feed(tmp_path)
+    results = list(newsie.extract_many([feed], concurrency=2, **_options(fake_server)))
+    assert [type(r).__name__ for r in results] == [
+        "Extraction", "Extraction", "Failure", "Failure", "Failure", "Extraction"]
+    first, html, cut, empty, dated, third = results
+    assert isinstance(first, newsie.Extraction) and isinstance(html, newsie.Extraction)
+    assert (first.source, first.published) == ("https://news.example/acme", "2024-05-06")
+    assert html.source == f"{feed}:2" and html.text == "Borealis Cells met Acme Motors in Oslo."
+    assert (cut.source, empty.source, dated.source) == (f"{feed}:4", f"{feed}:5", "wire-7")
+    assert f"{feed}:4: not a JSON object" in cut.message  # type: ignore[union-attr]
+    assert "`text` or `html`" in empty.message  # type: ignore[union-attr]
+    assert f"{feed}:6" in dated.message and "'someday'" in dated.message  # type: ignore[union-attr]
+    assert isinstance(third, newsie.Extraction) and third.published == "2024-03-03"
+    assert len(fake_server.requests) == 3
+
+    async def collect() -> list[newsie.Extraction | newsie.Failure]:
+        return [r async for r in newsie.aextract_many(feed, **_options(fake_server))]
+
+    assert [r.source for r in asyncio.run(collect())] == [r.source for r in results]

@@ -179,3 +179,32 @@ def test_csv_columns_are_the_same_for_every_type_and_filled_by_field_kind() -> N
 def test_summary_counts_events_of_every_type() -> None:
     summary = newsie.summarize([_custom_result()])
     assert summary.events == {"plant_expansion": 1, "price_change": 1, "order": 1}
+
+
+def test_every_reader_of_result_files_names_the_bad_line(tmp_path: Path) -> None:
+    from newsie._exceptions import ResultsFileError
+    from newsie._export import read_results
+
+    good = newsie.Failure(source="a.txt", error="EmptyArticleError", message="a.txt: empty")
+    bad = tmp_path / "events.jsonl"
+    bad.write_text(good.model_dump_json() + "\n\n" + '{"source": "b.txt", "events": "none"}\n')
+    with pytest.raises(ResultsFileError, match=f"{bad}:3: not a newsie result line"):
+        read_results(bad)
+    with pytest.raises(ResultsFileError, match=f"{bad}:3"):
+        newsie.evaluate(ROOT / "seeds" / "gold.jsonl", predictions=bad)
+    bad.write_text(good.model_dump_json() + "\n")
+    assert read_results(bad) == [good]
+
+
+def test_the_log_holds_each_article_once(tmp_path: Path) -> None:
+    from newsie._export import JsonlLog
+
+    first = newsie.Extraction(source="/news/a.txt", text="Acme met Beta.", model="m")
+    log = JsonlLog(tmp_path / "o.jsonl")
+    assert log.write(first) and not log.write(first)
+    log.close()
+    again = JsonlLog(tmp_path / "o.jsonl")
+    assert not again.write(first)
+    assert again.write(first.model_copy(update={"text": "Acme met Beta twice."}))
+    again.close()
+    assert (tmp_path / "o.jsonl").read_text().count("\n") == 2

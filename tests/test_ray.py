@@ -65,8 +65,8 @@ def test_200_articles_give_200_rows(server: FakeModelServer) -> None:
     rows = newsie.ray.extract_dataset(ds, **options(server)).take_all()
     assert len(rows) == 200 and len(server.requests) == 200
     assert {r["status"] for r in rows} == {"ok"}
-    # the id is the fingerprint of the cleaned text: the same article, the same id
-    assert {r["id"] for r in rows} == {newsie.load_article(t).fingerprint for t in ARTICLES}
+    # the id is the identity: source and fingerprint of the cleaned text
+    assert {r["id"] for r in rows} == {newsie.load_article(t).identity for t in ARTICLES}
     first = newsie.ray.to_result(rows[0])
     assert isinstance(first, newsie.Extraction) and first.text in ARTICLES
     assert [ev.type for ev in first.events] == ["mou"]
@@ -83,7 +83,7 @@ def test_server_errors_and_bad_rows_become_error_rows(server: FakeModelServer) -
     results = newsie.ray.extract_dataset(
         ray.data.from_items(items), id_column="key", published_column="day", **options(server)
     )
-    rows = {r["id"]: r for r in results.take_all()}
+    rows = {r["source"]: r for r in results.take_all()}
     assert len(rows) == 202
     errors = {k for k, r in rows.items() if r["status"] == "error"}
     assert errors == {f"a{i}" for i in range(0, 200, 10)} | {"empty", "null"}

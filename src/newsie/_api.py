@@ -10,6 +10,7 @@ from ._article import ArticleInput, load_article
 from ._batch import arun_many, failure, run_many
 from ._eval import Score
 from ._exceptions import NewsieError
+from ._export import read_results
 from ._extractor import Extractor
 from ._link import link
 from .events import Extraction, Failure, LinkedEvent
@@ -52,9 +53,11 @@ def extract_many(
     concurrency: int = 4,
     **options: Any,
 ) -> Iterator[Extraction | Failure]:
-    """Results for many articles (texts, paths, folders, `Article`s), in input order.
+    """Results for many articles (texts, `Path`s of files and folders, `Article`s), in input
+    order. A `Path` to a `.jsonl` feed gives one article per line: `text` or `html`, and
+    `published`, `title`, `source` or `url` when known.
 
-    An article that fails becomes a `Failure` record; the others go on.
+    An article that fails (a bad feed line too) becomes a `Failure` record; the others go on.
     `options` are those of `extract`.
     """
     return run_many(Extractor(**options), inputs, concurrency)
@@ -97,6 +100,8 @@ def evaluate(
             except NewsieError as exc:
                 unread.append(failure(path, exc))
         predictions = [*unread, *extract_many(items, **options)]
+    elif isinstance(predictions, (str, Path)) and not _eval.is_gold_format(predictions):
+        predictions = read_results(predictions)  # the one reader of result files
     return _eval.evaluate(gold, predictions)
 
 

@@ -1,6 +1,13 @@
-"""Turn whatever the user hands us (text, HTML, WordPress REST JSON, a path) into clean text.
+"""Turn whatever the user hands us (text, HTML, WordPress REST JSON, a file) into clean text.
 
-Every later offset refers to `Article.text`, so all cleaning happens here, once.
+Every later offset refers to `Article.text`, so all cleaning happens here, once. Two rules
+live here and nowhere else:
+
+- what is a file: a `pathlib.Path` or any `os.PathLike` (`as_path`). A `str` is always the
+  article's text, never a file name, so a service that passes its users' text on cannot be
+  made to read a local file;
+- what an article is, for resuming and ids (`identity`): where it came from (a file's
+  absolute path, `<stdin>`, the caller's `source`) and the sha256 of its cleaned text.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ import html
 import json
 import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,7 +29,11 @@ from ._exceptions import (
     BinaryInputError,
     EmptyArticleError,
     MalformedArticleError,
+    NewsieError,
 )
+from ._published import find_published
+from ._redact import redact
+from .events import Extraction, Failure
 
 #: Raw input larger than this is refused before any parsing.
 MAX_INPUT_BYTES = 10_000_000
@@ -45,11 +57,73 @@ class Article:
 
     @property
     def fingerprint(self) -> str:
-        """A stable id: the sha256 of the cleaned text."""
-        return hashlib.sha256(self.text.encode()).hexdigest()
+        """A stable id of the content: the sha256 of the cleaned text."""
+        return fingerprint(self.text)
+
+    @property
+    def identity(self) -> str:
+        """Where it came from and what it says: what a re-run compares to skip it."""
+        return identity(self.source, self.fingerprint)
 
 
 ArticleInput = str | bytes | os.PathLike[str] | Article
+
+
+def fingerprint(text: str) -> str:
+    """The sha256 of an article's cleaned text."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def identity(source: str, digest: str | None) -> str:
+    """`source#sha256`: the same file (or stream, or id) with the same content.
+
+    A record whose content is unknown (a file that could not be read) is only its source;
+    such records are failures, which a re-run tries again anyway.
+    """
+    return source if digest is None else f"{source}#{digest}"
+
+
+def identity_of(result: Extraction | Failure) -> str:
+    """The identity of the article a result was made from (see `identity`)."""
+    if isinstance(result, Failure):
+        return identity(result.source, None)
+    return identity(result.source, fingerprint(result.text))
+
+
+def as_path(data: object) -> Path | None:
+    """The file `data` names, or None when it is the article itself.
+
+    Only a `Path` or another `os.PathLike` names a file: a `str` is always text.
+    """
+    return Path(data) if isinstance(data, os.PathLike) else None
+
+
+def source_name(path: Path) -> str:
+    """A file's source: its absolute path, so `a.txt` and `./a.txt` are one article.
+
+    A regular file is resolved (symlinks too); a stream (`/dev/fd/63`, a FIFO, `/dev/stdin`)
+    keeps its own name, since resolving it gives `pipe:[...]`.
+    """
+    try:
+        if path.is_file():
+            return str(path.resolve())
+    except OSError:
+        pass
+    return os.path.abspath(path)
+
+
+def source_of(item: ArticleInput) -> str:
+    """The source a result of `item` carries, before or without reading it."""
+    if isinstance(item, Article):
+        return item.source
+    path = as_path(item)
+    return source_name(path) if path is not None else "<text>"
+
+
+def failure_record(source: str, exc: Exception) -> Failure:
+    """One input that gave no `Extraction`; a bug says so instead of posing as bad input."""
+    message = str(exc) if isinstance(exc, NewsieError) else f"unexpected error: {exc}"
+    return Failure(source=source, error=type(exc).__name__, message=redact(message))
 
 
 def load_article(
@@ -60,23 +134,40 @@ def load_article(
     max_bytes: int = MAX_INPUT_BYTES,
     max_chars: int = MAX_TEXT_CHARS,
 ) -> Article:
-    """Read a path, raw text, HTML or WordPress JSON into an `Article`.
+    """Read a file (`Path`), raw text (`str`), bytes, HTML or WordPress JSON into an `Article`.
 
-    A `str` that names an existing file is read as that file; any other `str` is the text.
+    A `str` is always the article's text, never a file name: pass files as `pathlib.Path`.
+    Streams (FIFOs, `/dev/stdin`, `<(curl ...)`) are read like files, under `max_bytes`.
+    `published` (the caller's publication date) wins over any date the article gives.
     """
     if isinstance(data, Article):
         return data
-    path = _as_path(data)
+    path = as_path(data)
     if path is not None:
-        raw: bytes | str = _read_file(path, max_bytes)
-        source = source or str(path)
+        source = source or source_name(path)
+        raw: bytes | str = _read_file(path, source, max_bytes)
     else:
         raw = data  # type: ignore[assignment]
-    article = parse_text(_decode(raw, max_bytes), source=source or "<text>")
+    return article_from(raw, source=source, published=published, max_bytes=max_bytes,
+                        max_chars=max_chars)
+
+
+def article_from(
+    raw: str | bytes,
+    *,
+    source: str | None,
+    published: str | None = None,
+    max_bytes: int = MAX_INPUT_BYTES,
+    max_chars: int = MAX_TEXT_CHARS,
+    as_html: bool | None = None,
+) -> Article:
+    """Clean text or bytes already in hand (`as_html=True`: HTML, whatever it looks like).
+
+    Without a `source`, a text is named `text:` and the start of its fingerprint.
+    """
+    article = parse_text(_decode(raw, max_bytes), source=source or "<text>", as_html=as_html)
     if source is None:  # the same article, however it was spaced or marked up
         article = replace(article, source="text:" + article.fingerprint[:12])
-    if published:
-        article = replace(article, published=parse_published(published))
     if not article.text.strip():
         raise EmptyArticleError(f"{article.source}: the article has no text after cleaning")
     if len(article.text) > max_chars:
@@ -84,16 +175,21 @@ def load_article(
             f"{article.source}: the cleaned text is {len(article.text):,} characters; "
             f"the limit is {max_chars:,} (max_chars=)"
         )
+    if published:  # the caller's date always wins
+        return replace(article, published=parse_published(published))
+    if article.published is None:  # no metadata: the article's dateline or label, if any
+        return replace(article, published=find_published(article.text, article.title))
     return article
 
 
-def parse_text(text: str, *, source: str) -> Article:
+def parse_text(text: str, *, source: str, as_html: bool | None = None) -> Article:
     """Pick the reader by the content itself, since file names on the web say little."""
     stripped = text.lstrip()
-    post = _json_post(stripped, source) if stripped.startswith(("{", "[")) else None
+    sniff = as_html is None
+    post = _json_post(stripped, source) if sniff and stripped.startswith(("{", "[")) else None
     if post is not None:
         return _from_wordpress_json(post, source)
-    if _HTML_HINT.search(stripped[:5000]):
+    if as_html or (sniff and _HTML_HINT.search(stripped[:5000])):
         body, title, published = html_to_text(stripped)
         return Article(body, source, title, published)
     return Article(_tidy(text), source)
@@ -162,29 +258,23 @@ def _unescape_slashes(value: Any) -> Any:
     return value
 
 
-def _as_path(data: ArticleInput) -> Path | None:
-    if isinstance(data, os.PathLike):
-        return Path(data)
-    if isinstance(data, str) and "\n" not in data and len(data) < 4096:
-        try:
-            candidate = Path(data).expanduser()
-            if candidate.is_file():
-                return candidate
-        except OSError:
-            return None
-    return None
-
-
-def _read_file(path: Path, max_bytes: int) -> bytes:
+def _read_file(path: Path, name: str, max_bytes: int) -> bytes:
+    """A file's bytes; a FIFO, `/dev/fd/N` or device is read as a stream, to the same limit."""
+    limit = f"the limit is {max_bytes / 1e6:.1f} MB (max_bytes=)"
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise MalformedArticleError(f"{name}: is a folder, not an article file")
+        if stat.S_ISREG(info.st_mode) and info.st_size > max_bytes:  # refused unread
+            raise ArticleTooLargeError(f"{name}: file is {info.st_size / 1e6:.1f} MB; {limit}")
+        with path.open("rb") as stream:
+            raw = stream.read(max_bytes + 1)  # a stream has no size: read one byte too many
     except OSError as exc:
-        raise MalformedArticleError(f"{path}: cannot read file ({exc.strerror})") from exc
-    if size > max_bytes:
-        raise ArticleTooLargeError(
-            f"{path}: file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB"
-        )
-    return path.read_bytes()
+        raise MalformedArticleError(
+            f"{name}: cannot read file ({exc.strerror or exc})") from exc
+    if len(raw) > max_bytes:
+        raise ArticleTooLargeError(f"{name}: input is over {max_bytes / 1e6:.1f} MB; {limit}")
+    return raw
 
 
 def _decode(raw: str | bytes, max_bytes: int) -> str:

@@ -3,52 +3,103 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 
-from ._article import Article, ArticleInput
-from ._exceptions import NewsieError
+from ._article import (
+    MAX_INPUT_BYTES,
+    MAX_TEXT_CHARS,
+    Article,
+    ArticleInput,
+    as_path,
+    failure_record,
+    load_article,
+    source_of,
+)
 from ._extractor import Extractor
-from ._redact import redact
+from ._feed import is_feed, read_feed
 from .events import Extraction, Failure, Summary, Usage
 
+#: What a folder's articles are named; a `.jsonl` feed is read only when named itself.
 ARTICLE_SUFFIXES = {".txt", ".html", ".htm", ".json", ".md"}
 
+#: An input, or an input already known to have failed (a bad feed line).
+Item = ArticleInput | Failure
 
-def expand_inputs(inputs: Iterable[ArticleInput] | ArticleInput) -> Iterator[ArticleInput]:
-    """Folders become their article files, sorted; everything else passes through."""
-    items: Iterable[ArticleInput] = (
-        [inputs]  # type: ignore[list-item]
-        if isinstance(inputs, (str, bytes, Article)) or hasattr(inputs, "__fspath__")
-        else inputs
+
+def expand_inputs(
+    inputs: Iterable[Item] | ArticleInput,
+    *,
+    max_bytes: int = MAX_INPUT_BYTES,
+    max_chars: int = MAX_TEXT_CHARS,
+) -> Iterator[Item]:
+    """Folders become their article files, sorted; a `.jsonl` feed its articles, one a line
+    (a bad line a `Failure`); everything else passes through.
+
+    Only a `Path` (or another `os.PathLike`) names a file or folder: a `str` is text.
+    """
+    items: Iterable[Item] = (
+        [inputs] if isinstance(inputs, (str, bytes, Article, os.PathLike)) else inputs
     )
     for item in items:
-        if isinstance(item, (str, Path)) and not isinstance(item, bytes):
-            path = Path(item)
-            name = str(item)
-            if name.strip() and "\n" not in name and len(name) < 4096 and path.is_dir():
-                yield from sorted(
-                    p for p in path.iterdir() if p.is_file() and p.suffix in ARTICLE_SUFFIXES
-                )
-                continue
-        yield item
-
-
-def source_of(item: ArticleInput) -> str:
-    if isinstance(item, Article):
-        return item.source
-    if isinstance(item, Path):
-        return str(item)
-    if isinstance(item, str) and "\n" not in item and len(item) < 300 and Path(item).exists():
-        return item
-    return "<text>"
+        path = as_path(item)
+        if path is not None and path.is_dir():
+            yield from sorted(
+                p for p in path.iterdir() if p.is_file() and p.suffix in ARTICLE_SUFFIXES
+            )
+        elif path is not None and is_feed(path):
+            yield from read_feed(path, max_bytes=max_bytes, max_chars=max_chars)
+        else:
+            yield item
 
 
 def failure(item: ArticleInput, exc: Exception) -> Failure:
-    message = str(exc) if isinstance(exc, NewsieError) else f"unexpected error: {exc}"
-    return Failure(source=source_of(item), error=type(exc).__name__, message=redact(message))
+    return failure_record(source_of(item), exc)
+
+
+def load_or_fail(
+    item: Item,
+    *,
+    published: str | None = None,
+    max_bytes: int = MAX_INPUT_BYTES,
+    max_chars: int = MAX_TEXT_CHARS,
+) -> Article | Failure:
+    """`item` read once, into the `Article` or the `Failure` the batch records for it."""
+    if isinstance(item, Failure):
+        return item
+    try:
+        return load_article(item, published=published, max_bytes=max_bytes,
+                            max_chars=max_chars)
+    except Exception as exc:  # a bug in reading must not sink the batch either
+        return failure(item, exc)
+
+
+def skip_done(
+    items: Iterable[Item],
+    done: set[str],
+    *,
+    max_bytes: int = MAX_INPUT_BYTES,
+    max_chars: int = MAX_TEXT_CHARS,
+) -> tuple[list[Item], int]:
+    """Each input read once; those whose identity is `done`, or came earlier, dropped.
+
+    The articles come back read, so the batch does not read them again (a stream could not
+    be read twice). Failures stay: they are what a re-run is for.
+    """
+    todo: list[Item] = []
+    seen = set(done)
+    skipped = 0
+    for item in items:
+        loaded = load_or_fail(item, max_bytes=max_bytes, max_chars=max_chars)
+        if isinstance(loaded, Article):
+            if loaded.identity in seen:
+                skipped += 1
+                continue
+            seen.add(loaded.identity)
+        todo.append(loaded)
+    return todo, skipped
 
 
 def extract_one(extractor: Extractor, item: ArticleInput) -> Extraction | Failure:
@@ -66,27 +117,41 @@ async def aextract_one(extractor: Extractor, item: ArticleInput) -> Extraction |
 
 
 def run_many(
-    extractor: Extractor, inputs: Iterable[ArticleInput] | ArticleInput, concurrency: int
+    extractor: Extractor, inputs: Iterable[Item] | ArticleInput, concurrency: int
 ) -> Iterator[Extraction | Failure]:
     """Results in input order, with at most `concurrency` articles in flight."""
+    items = expand_inputs(inputs, max_bytes=extractor.max_bytes, max_chars=extractor.max_chars)
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         pending: deque[Future[Extraction | Failure]] = deque()
-        for item in expand_inputs(inputs):
-            pending.append(pool.submit(extract_one, extractor, item))
-            if len(pending) >= concurrency:
+        for item in items:
+            if isinstance(item, Failure):  # failed while reading: recorded in its place
+                pending.append(Future())
+                pending[-1].set_result(item)
+            else:
+                pending.append(pool.submit(extract_one, extractor, item))
+            while pending and (len(pending) >= concurrency or pending[0].done()):
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
 
 
 async def arun_many(
-    extractor: Extractor, inputs: Iterable[ArticleInput] | ArticleInput, concurrency: int
+    extractor: Extractor, inputs: Iterable[Item] | ArticleInput, concurrency: int
 ) -> AsyncIterator[Extraction | Failure]:
-    pending: deque[asyncio.Task[Extraction | Failure]] = deque()
+    items = expand_inputs(inputs, max_bytes=extractor.max_bytes, max_chars=extractor.max_chars)
+    pending: deque[asyncio.Future[Extraction | Failure]] = deque()
     try:
-        for item in expand_inputs(inputs):
-            pending.append(asyncio.ensure_future(aextract_one(extractor, item)))
-            if len(pending) >= concurrency:
+        while True:
+            # a folder listing or a feed's next line is file work: off the event loop
+            item = await asyncio.to_thread(next, items, None)
+            if item is None:
+                break
+            if isinstance(item, Failure):
+                pending.append(asyncio.get_running_loop().create_future())
+                pending[-1].set_result(item)
+            else:
+                pending.append(asyncio.ensure_future(aextract_one(extractor, item)))
+            while pending and (len(pending) >= concurrency or pending[0].done()):
                 yield await pending.popleft()
         while pending:
             yield await pending.popleft()

@@ -301,31 +301,27 @@ def from_results(results: Iterable[Extraction | Failure],
     return found, {k: v for k, v in failed.items() if k not in found}
 
 
-def read_predictions(path: str | Path) -> tuple[dict[str, list[Simple]], dict[str, str]]:
-    """Saved `newsie extract` JSONL, error records included, or gold-format lines:
-    as `from_results`."""
-    gold_format: dict[str, list[Simple]] = {}
-    results: list[Extraction | Failure] = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        record = json.loads(line)
-        if "id" in record:
-            gold_format[record["id"]] = from_gold(record)
-        else:
-            results.append(Extraction.model_validate(record) if "events" in record
-                           else Failure.model_validate(record))
-    found, failed = from_results(results)
-    return {**gold_format, **found}, failed
+def is_gold_format(path: str | Path) -> bool:
+    """Whether a predictions file holds gold-format lines (`id`, `events`), not results."""
+    with Path(path).open(encoding="utf-8") as lines:
+        first = next((line for line in lines if line.strip()), "{}")
+    record = json.loads(first)
+    return isinstance(record, dict) and "id" in record
+
+
+def read_predictions(path: str | Path) -> dict[str, list[Simple]]:
+    """Predictions written as gold-format lines. What `newsie extract` wrote is read by
+    `_export.read_results`, the one reader of result files, and given as results."""
+    return {key: from_gold(record) for key, record in read_gold(path).items()}
 
 
 def evaluate(gold: str | Path,
              predictions: str | Path | Iterable[Extraction | Failure]) -> Score:
-    """Score saved results (a JSONL path) or given ones against a gold JSONL file; the
+    """Score results, or a file of gold-format predictions, against a gold JSONL file; the
     failed articles are listed in the Score, not scored."""
     truth = {k: from_gold(v) for k, v in read_gold(gold).items()}
-    found, failed = (read_predictions(predictions) if isinstance(predictions, (str, Path))
-                     else from_results(predictions))
+    found, failed = ((read_predictions(predictions), {})
+                     if isinstance(predictions, (str, Path)) else from_results(predictions))
     return score(found, truth, failed)
 
 

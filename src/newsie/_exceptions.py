@@ -35,6 +35,10 @@ class ConfigurationError(NewsieError, ValueError):
     """Options newsie cannot honour: conflicting ones, or a client that cannot serve a call."""
 
 
+class ResultsFileError(NewsieError):
+    """A file read as `newsie extract` JSONL holds a line that is not a result."""
+
+
 class TemplateError(NewsieError):
     """A prompt template is missing, broken, or tried something the sandbox forbids."""
 

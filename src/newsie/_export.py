@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ._article import identity_of
+from ._exceptions import ResultsFileError
 from .events import Event, Extraction, Failure, Kind, Money, Quantity, own_fields
 
 #: The same columns for every type: `quantity` and `value` hold an event's first quantity
@@ -119,12 +121,51 @@ def to_dataframe(results: Iterable[Extraction | Failure]) -> Any:
     return pd.DataFrame(event_rows(results), columns=COLUMNS)
 
 
+def parse_result(line: str) -> Extraction | Failure:
+    """One line of `newsie extract` JSONL: an `Extraction`, or a `Failure` (an error record).
+
+    Raises ValueError (pydantic's, or json's) for anything else.
+    """
+    record = json.loads(line)
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    return Extraction.model_validate(record) if "events" in record else Failure.model_validate(
+        record)
+
+
+def read_results(path: str | Path) -> list[Extraction | Failure]:
+    """Every result in a `newsie extract` JSONL file: the one reader of such files.
+
+    A line that is not a result raises `ResultsFileError` naming `file:line`.
+    """
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultsFileError(f"{path}: cannot read results ({exc})") from exc
+    results: list[Extraction | Failure] = []
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                results.append(parse_result(line))
+            except ValueError as exc:
+                raise ResultsFileError(
+                    f"{path}:{number}: not a newsie result line ({_first_line(exc)})"
+                ) from None
+    return results
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 class JsonlLog:
     """An append-only JSONL file that an interrupted run can resume.
 
     Each result is one line, written and fsynced whole. On open, a torn last line (a killed
-    process) and earlier error records are dropped, so failed articles are tried again and
-    nothing appears twice.
+    process) and earlier error records are dropped, so failed articles are tried again.
+    `done` holds the identities (`source#sha256`, see `_article.identity`) of the articles
+    already written: a result with one of them is not written again.
     """
 
     def __init__(self, path: Path) -> None:
@@ -132,23 +173,40 @@ class JsonlLog:
         self.done: set[str] = set()
         kept: list[str] = []
         if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    record = json.loads(line)
-                except ValueError:
+            lines = path.read_text(encoding="utf-8").splitlines()
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
                     continue
-                if isinstance(record, dict) and "events" in record and "source" in record:
-                    self.done.add(record["source"])
+                try:
+                    result = parse_result(line)
+                except ValueError as exc:
+                    if number == len(lines):  # torn by a killed process: written again
+                        continue
+                    # not a log newsie wrote: refuse rather than rewrite someone's file
+                    raise ResultsFileError(
+                        f"{path}:{number}: not a newsie result line ({_first_line(exc)}); "
+                        "--out resumes only a file `newsie extract` wrote"
+                    ) from None
+                key = identity_of(result)
+                if isinstance(result, Extraction) and key not in self.done:
+                    self.done.add(key)
                     kept.append(line)
             tmp = path.with_name(path.name + ".tmp")
             tmp.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
             os.replace(tmp, path)
         self._file: IO[str] = path.open("a", encoding="utf-8")
 
-    def write(self, result: Extraction | Failure) -> None:
+    def write(self, result: Extraction | Failure) -> bool:
+        """Append `result`, unless its article is already in the log; True when written."""
+        if isinstance(result, Extraction):
+            key = identity_of(result)
+            if key in self.done:
+                return False
+            self.done.add(key)
         self._file.write(result.model_dump_json() + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
+        return True
 
     def close(self) -> None:
         self._file.close()

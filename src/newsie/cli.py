@@ -6,7 +6,6 @@ Exit codes: 0 everything worked, 1 some articles failed, 2 a usage error.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sys
 import time
@@ -20,10 +19,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 import newsie
 
-from ._article import ArticleInput
-from ._batch import expand_inputs, source_of
+from ._article import MAX_INPUT_BYTES, source_name
+from ._batch import Item, expand_inputs, load_or_fail, run_many, skip_done
 from ._cache import ResponseCache
-from ._export import JsonlLog, error_line, print_table, to_csv
+from ._dates import parse_published
+from ._exceptions import DateError, ResultsFileError
+from ._export import JsonlLog, error_line, print_table, read_results, to_csv
+from ._feed import is_feed
 from ._types import resolve_types
 from .events import Extraction, Failure, LinkedEvent
 
@@ -61,19 +63,24 @@ def _root() -> None:
 
 
 def _usage_error(message: str) -> typer.Exit:
-    err.print(f"error: {message}", markup=False)
+    err.print(f"error: {message}", markup=False, soft_wrap=True)  # one line, for grep
     return typer.Exit(2)
 
 
-def _check_exists(*paths: Path | str | None) -> None:
+def _check_exists(*paths: Path | None) -> None:
     for path in paths:
-        if path is not None and path != "-" and not Path(path).exists():
+        if path is not None and not _is_stdin(path) and not path.exists():
             raise _usage_error(f"no such file or folder: {path}")
+
+
+def _is_stdin(path: Path) -> bool:
+    return str(path) == "-"
 
 
 @app.command()
 def extract(
-    inputs: Annotated[list[str], typer.Argument(help="Files, folders, or - for stdin.")],
+    inputs: Annotated[list[Path], typer.Argument(
+        help="Files, folders, .jsonl feeds (one article a line), or - for stdin.")],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.jsonl,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Write here. With jsonl, a re-run resumes: done articles are skipped."
@@ -97,34 +104,46 @@ def extract(
         "--types", "-t", help="Event types to read. Names (order,mou) read only those; "
         "module:Name adds a type of your own. Repeat it or separate by commas.")
     ] = None,
+    published: Annotated[str | None, typer.Option(
+        help="Publication date of the one article given (relative dates resolve against it)."
+    )] = None,
 ) -> None:
     """Extract events from articles: one result (or error record) per input."""
     _check_exists(*inputs, template_dir)
     chosen = _types_option(types)
     if engine is Engine.ray:
+        if published is not None:
+            raise _usage_error("--published is for one article, not --engine ray")
         _extract_ray(inputs, fmt, out, actors, concurrency, quiet, base_url=base_url,
                      model=model, template_dir=template_dir, keep_ungrounded=keep_ungrounded,
                      cache=not no_cache, **chosen)
         return
     if fmt is Format.parquet:
         raise _usage_error("--format parquet needs --engine ray")
-    items: list[ArticleInput] = [_stdin() if i == "-" else i for i in inputs]
-    items = list(expand_inputs(items))
-    log = JsonlLog(out) if out and fmt is Format.jsonl else None
-    if log is not None:
-        skipped = sum(source_of(i) in log.done for i in items)
-        items = [i for i in items if source_of(i) not in log.done]
+    day = _published(published, inputs)
+    items: list[Item] = list(expand_inputs([_stdin(day) if _is_stdin(i) else i for i in inputs]))
+    if day is not None:
+        if len(items) != 1:
+            raise _usage_error(f"--published is for one article; {len(items)} were given")
+        items = [load_or_fail(items[0], published=day)]
+    try:
+        log = JsonlLog(out) if out and fmt is Format.jsonl else None
+    except ResultsFileError as exc:
+        raise _usage_error(str(exc)) from None
+    if log is not None and log.done:  # each input read once, here, to know what it is
+        items, skipped = skip_done(items, log.done)
         if skipped and not quiet:
-            err.print(f"resuming {out}: {skipped} articles already done")
+            err.print(f"resuming {out}: {skipped} articles already done", markup=False,
+                      soft_wrap=True)
     started = time.monotonic()
     try:
-        stream = newsie.extract_many(
-            items, concurrency=concurrency, base_url=base_url, model=model,
-            template_dir=template_dir, keep_ungrounded=keep_ungrounded, cache=not no_cache,
-            **chosen,
+        extractor = newsie.Extractor(
+            base_url=base_url, model=model, template_dir=template_dir,
+            keep_ungrounded=keep_ungrounded, cache=not no_cache, types=chosen.get("types"),
         )
     except newsie.NewsieError as exc:
         raise _usage_error(str(exc)) from None
+    stream = run_many(extractor, items, concurrency)  # bad inputs' failures kept in place
     results: list[Extraction | Failure] = []
     sink = sys.stdout if out is None or log is not None else out.open("w", encoding="utf-8")
     show = err.is_terminal and not quiet
@@ -137,7 +156,8 @@ def extract(
                 results.append(result)
                 progress.advance(task)
                 if isinstance(result, Failure):
-                    progress.console.print(f"error: {error_line(result)}", markup=False)
+                    progress.console.print(f"error: {error_line(result)}", markup=False,
+                                           soft_wrap=True)
                 if log is not None:
                     log.write(result)
                 elif fmt is Format.jsonl:
@@ -150,6 +170,7 @@ def extract(
         elif fmt is Format.table:
             print_table(results, Console(file=sink))
     finally:
+        extractor.close()
         if log is not None:
             log.close()
         elif sink is not sys.stdout:
@@ -174,21 +195,22 @@ def _types_option(values: list[str] | None) -> dict[str, list[str]]:
 
 
 def _extract_ray(
-    inputs: list[str], fmt: Format, out: Path | None, actors: int, concurrency: int,
+    inputs: list[Path], fmt: Format, out: Path | None, actors: int, concurrency: int,
     quiet: bool, **options: Any,
 ) -> None:
     """Ray Data writes a folder of JSONL or Parquet files; a re-run skips the ids done."""
     if out is None or out.is_file() or fmt not in (Format.jsonl, Format.parquet):
         raise _usage_error("--engine ray writes --out FOLDER with --format jsonl or parquet")
-    if "-" in inputs:
-        raise _usage_error("--engine ray reads files and folders, not stdin")
+    if any(_is_stdin(i) or is_feed(i) for i in inputs):
+        raise _usage_error("--engine ray reads files and folders, not stdin or .jsonl feeds")
     try:
         import ray
 
         from . import ray as on_ray
     except ImportError as exc:
         raise _usage_error(str(exc)) from None
-    paths = [str(Path(str(p)).resolve()) for p in expand_inputs(inputs)]  # for other cwds
+    paths = [source_name(p) for p in expand_inputs(inputs)  # absolute: nodes have other cwds
+             if isinstance(p, Path)]
     started = time.monotonic()
     if not ray.is_initialized():
         ray.init(log_to_driver=not quiet)
@@ -218,11 +240,26 @@ def _extract_ray(
         raise typer.Exit(1)
 
 
-def _stdin() -> newsie.Article:
+def _published(value: str | None, inputs: list[Path]) -> str | None:
+    """`--published` as an ISO day, for one article (a feed's lines carry their own)."""
+    if value is None:
+        return None
+    if any(is_feed(i) for i in inputs):
+        raise _usage_error("--published is for one article; a feed gives `published` per line")
     try:
-        return newsie.load_article(sys.stdin.buffer.read(), source="<stdin>")
+        return parse_published(value)
+    except DateError as exc:
+        raise _usage_error(str(exc)) from None
+
+
+def _stdin(published: str | None) -> newsie.Article:
+    try:  # a stream has no size: one byte over the limit is enough to refuse it
+        raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        return newsie.load_article(raw, source="<stdin>", published=published,
+                                   max_bytes=MAX_INPUT_BYTES)
     except newsie.ArticleError as exc:
-        err.print(f"error: <stdin>: {str(exc).removeprefix('<stdin>: ')}", markup=False)
+        err.print(f"error: <stdin>: {str(exc).removeprefix('<stdin>: ')}", markup=False,
+                  soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -240,17 +277,10 @@ def _summary(results: list[Extraction | Failure], seconds: float) -> None:
 
 
 def _read_results(path: Path) -> list[Extraction | Failure]:
-    results: list[Extraction | Failure] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            results.append(Extraction.model_validate(record) if "events" in record
-                           else Failure.model_validate(record))
-        except ValueError as exc:
-            raise _usage_error(f"{path}:{number}: not a newsie result line ({exc})") from None
-    return results
+    try:
+        return read_results(path)
+    except ResultsFileError as exc:
+        raise _usage_error(str(exc)) from None
 
 
 def _read_linked(path: Path) -> list[LinkedEvent]:

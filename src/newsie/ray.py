@@ -8,13 +8,15 @@
 
 Each actor builds its own `Extractor` (and openai client) in `__init__`, so only options
 travel. Every input row ends as one output row, `status` "ok" or "error" (see `SCHEMA`);
-its `id` is the input's id column or `Article.fingerprint`, so `done_ids` lets a re-run skip
-what an earlier run finished while rows that failed are tried again.
+its `id` is the article's identity (`Article.identity`: its source, which is the id column,
+the absolute path or `text:<hash>`, and the sha256 of its cleaned text), so `done_ids` lets a
+re-run skip what an earlier run finished, while rows that failed, and articles whose text
+changed, are tried again. The text column is always text, never a file name: files go in a
+path column.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from datetime import date
@@ -29,7 +31,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on what is installed
     raise ImportError("newsie.ray needs Ray Data: pip install 'newsie[ray]'") from exc
 
-from ._article import Article, load_article
+from ._article import Article, identity, load_article
 from ._batch import failure, run_many
 from ._dates import parse_published
 from ._endpoint import Endpoint
@@ -46,8 +48,8 @@ Format = Literal["parquet", "jsonl"]
 #: One row per input article. `events` and `extraction` are JSON text (the shape of
 #: `Extraction.events` and of `Extraction`), so the table stays flat for Parquet and SQL.
 SCHEMA = pa.schema([
-    ("id", pa.string()),           # the input's id column, or the sha256 of the cleaned text
-    ("source", pa.string()),       # the path, or the id / "text:<hash>" for texts
+    ("id", pa.string()),           # Article.identity: "<source>#<sha256 of the cleaned text>"
+    ("source", pa.string()),       # the absolute path, the id column, or "text:<hash>"
     ("status", pa.string()),       # "ok" or "error"
     ("error", pa.string()),        # error class name, e.g. "ServerError" (errors only)
     ("message", pa.string()),      # what went wrong (errors only)
@@ -90,25 +92,25 @@ class ExtractBatch:
         todo: list[tuple[str, Article]] = []
         for record in batch.to_pylist():
             given = record.get(self.id_column) if self.id_column else None
-            if given is not None and str(given) in self.skip:
-                continue
+            source = None if given is None else str(given)
+            # a path column names files; the text column is text, whatever it looks like
             data: Path | str | bytes = (
                 Path(record[self.path_column] or "") if self.path_column
                 else record[self.text_column] or ""
             )
-            source = str(data) if self.path_column else None if given is None else str(given)
             try:
                 article = load_article(
                     data, source=source, published=_day(record.get(self.published_column or "")),
                     max_bytes=self.extractor.max_bytes, max_chars=self.extractor.max_chars,
                 )
             except Exception as exc:  # one bad row becomes one error row
-                failed = failure(data, exc).model_copy(update={"source": source or "<text>"})
-                rows.append(_row(_id(given, data), failed))
+                failed = failure(data, exc)
+                if source is not None:
+                    failed = failed.model_copy(update={"source": source})
+                rows.append(_row(identity(failed.source, None), failed))
                 continue
-            key = str(given) if given is not None else article.fingerprint
-            if key not in self.skip:
-                todo.append((key, article))
+            if article.identity not in self.skip:  # the same source with the same text
+                todo.append((article.identity, article))
         results = run_many(self.extractor, [a for _, a in todo], self.requests)
         rows += [_row(key, result) for (key, _), result in zip(todo, results, strict=True)]
         return pa.Table.from_pylist(rows, schema=SCHEMA)
@@ -230,14 +232,6 @@ def _row(key: str, result: Extraction | Failure) -> dict[str, Any]:
         "events": json.dumps(events, ensure_ascii=False),
         "total_tokens": result.usage.total_tokens, "extraction": result.model_dump_json(),
     }
-
-
-def _id(given: Any, data: Path | str | bytes) -> str:
-    """An article that could not be read has no text to hash: hash what was given."""
-    if given is not None:
-        return str(given)
-    raw = str(data) if isinstance(data, Path) else data
-    return hashlib.sha256(raw.encode() if isinstance(raw, str) else raw).hexdigest()
 
 
 def _day(value: Any) -> str | None:
