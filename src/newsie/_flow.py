@@ -112,8 +112,15 @@ def choices(reading: Reading, sentences: Sequence[Sentence]) -> Choices:
     for kind in ("org", "person", "place", "date", "quantity", "money"):
         names = of_kind(reading.candidates, kind)
         texts[kind] = tuple(n for n in names if any(n in s.text for s in sentences))
-    free = any(has_cjk(s.text) for s in sentences)
+    free = _mostly_cjk("".join(s.text for s in sentences))
     return Choices(sentences=tuple(s.number for s in sentences), texts=texts, free=free)
+
+
+def _mostly_cjk(text: str) -> bool:
+    """Text the English pipeline cannot read: most of its letters are CJK (a Chinese name
+    in an English article is not enough)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(letters) and sum(map(has_cjk, letters)) > len(letters) // 3
 
 
 def event_sentences(numbers: Sequence[int], sentences: Sequence[Sentence]) -> list[Sentence]:
