@@ -3,7 +3,6 @@ or by entry point, and built by the same code as the built-in four."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -322,17 +321,21 @@ def test_cli_types_are_checked_before_any_article(tmp_path: Path) -> None:
     assert "unknown event type 'orders'" in result.output
 
 
-def test_cli_types_reach_extract_many(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_cli_types_reach_the_extractor(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     article = tmp_path / "a.txt"
     article.write_text("Acme signed a deal.")
     monkeypatch.syspath_prepend(str(EXAMPLE_SRC))
     seen: dict[str, Any] = {}
 
-    def fake_extract_many(items: list[Any], **options: Any) -> Iterator[newsie.Extraction]:
-        seen.update(options)
-        return iter([newsie.Extraction(source=str(article), text="t", model="m")])
+    class SpyExtractor(newsie.Extractor):
+        def __init__(self, **options: Any) -> None:
+            seen.update(options)
+            super().__init__(**options)
 
-    monkeypatch.setattr(newsie, "extract_many", fake_extract_many)
+        def extract(self, data: Any, **_: Any) -> newsie.Extraction:
+            return newsie.Extraction(source=str(article), text="t", model="m")
+
+    monkeypatch.setattr(newsie, "Extractor", SpyExtractor)
     result = CliRunner().invoke(app, ["extract", str(article), "-q", "--types", "order",
                                       "-t", "newsie_investment:Investment"])
     assert result.exit_code == 0, result.output
