@@ -116,6 +116,7 @@ def test_rerun_after_partial_output_skips_finished_ids(
 def test_cli_engine_ray_writes_a_folder_and_resumes(server: FakeModelServer,
                                                     tmp_path: Path) -> None:
     out = tmp_path / "events"
+    server.script = [events_reply([])]  # the seeds name other companies; rows are checked here
     command = ["extract", str(SEEDS[0].parent), "--engine", "ray", "--out", str(out),
                "--base-url", server.base_url, "--model", "fake", "--actors", "1",
                "--concurrency", "2", "--no-cache"]
