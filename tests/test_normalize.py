@@ -168,3 +168,15 @@ def test_reports_of_one_order_that_agree_merge() -> None:
                         TWO_ORDERS, "2025-07-01", analyze(TWO_ORDERS))
     assert isinstance(event, Order) and event.quantity is not None
     assert (event.quantity.value, event.date) == (20, "2025-03")
+
+
+def test_no_organization_fills_two_roles_of_one_event() -> None:
+    text = "Acme Motors bought 5 GWh of cells from Acme Motors Co., Ltd. and Borealis Energy."
+    span = Span(start=0, end=len(text), text=text)
+    roles = {"buyer": ["Acme Motors"], "supplier": ["Acme Motors Co., Ltd."]}
+    grounded = GroundedEvent(spec=SPECS["order"], evidence=[span], people=[], roles=roles,
+                             details={})
+    [order] = normalize([grounded], text, None, analyze(text))
+    assert order.buyer == "Acme Motors" and order.supplier is None  # type: ignore[attr-defined]
+    assert [p.role for p in order.parties] == ["buyer"]
+    assert any("already the buyer" in w for w in order.warnings)

@@ -216,16 +216,20 @@ def _build(ev: GroundedEvent, orgs: OrgRegistry, published: str | None,
     spec = ev.spec
     parties: list[Party] = []
     values: dict[str, Any] = {"location": ev.location}
+    warnings = list(ev.warnings)
     for role, names in ev.roles.items():
         canonical: list[str] = []
         for raw in names:
             named = party(orgs, raw, role)
-            if all(p.name != named.name for p in parties):
+            taken = next((p.role for p in parties if p.name == named.name), None)
+            if taken is not None and taken != role:  # no organization fills two roles
+                warnings.append(f"{role} {named.name!r} is already the {taken}; dropped")
+                continue
+            if taken is None:
                 parties.append(named)
             canonical += [named.name] if named.name not in canonical else []
         values[role] = canonical if spec.many(role) else next(iter(canonical), None)
     people = list({p.name: p for p in (split_person(s, analysis) for s in ev.people)}.values())
-    warnings = list(ev.warnings)
     for name, phrase in ev.details.items():
         values[name] = typed(spec, name, phrase, published, warnings)
     if spec.people_field:
