@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated, Literal
 
 import pytest
 from typer.testing import CliRunner
@@ -252,3 +253,31 @@ def test_bad_settings_are_named() -> None:
         newsie.link(_two_outlets(), threshold=1.5)
     with pytest.raises(ValueError, match="date_window_days"):
         newsie.link(_two_outlets(), date_window_days=-1)
+
+
+class Stake(newsie.Event):
+    """A type of one's own whose amount field is not called `value`."""
+
+    definition = "an investor buys a stake in a company"
+    lemmas = ("stake",)
+    type: Literal["stake"] = "stake"
+    investor: Annotated[str | None, newsie.Org] = None
+    target: Annotated[str | None, newsie.Org] = None
+    paid: newsie.Money | None = None
+
+
+def _stake(source: str, paid: float, published: str) -> newsie.Extraction:
+    text = f"Kestrel Capital bought a stake in Orla Cells for EUR {paid:g} million."
+    event = Stake(summary="s", investor="Kestrel Capital", target="Orla Cells",
+                  paid=newsie.Money(amount=paid * 1e6, currency="EUR", text=f"EUR {paid:g}m"),
+                  parties=[newsie.Party(name="Kestrel Capital", role="investor"),
+                           newsie.Party(name="Orla Cells", role="target")],
+                  evidence=[newsie.Span(start=0, end=len(text), text=text)])
+    return _article(source, text, event, published=published)
+
+
+def test_a_custom_types_amounts_veto_a_link_whatever_the_field_is_called() -> None:
+    same = newsie.link([_stake("a", 50, "2025-05-03"), _stake("b", 50, "2025-05-04")])
+    assert [len(e.sources) for e in same] == [2]
+    other = newsie.link([_stake("a", 50, "2025-05-03"), _stake("b", 90, "2025-05-04")])
+    assert [len(e.sources) for e in other] == [1, 1]

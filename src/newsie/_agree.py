@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from ._dates import PartialDate
-from .events import Event, Money, Quantity
+from .events import Event, Kind, Money, Quantity
 
 #: Days two accounts of one event may differ by ("signed on Friday", "announced Monday"),
 #: and how long before its publication an undated report's event may have happened.
@@ -113,8 +113,7 @@ def field(event: Event, name: str) -> Any:
 def event_facts(event: Event, published: str | None = None,
                 window: int = DEFAULT_WINDOW_DAYS) -> Facts:
     """The facts of a public event (its date, quantity, value and agreement)."""
-    amounts = [v for v in (field(event, "quantity"), field(event, "value"))
-               if isinstance(v, (Quantity, Money))]
+    amounts = [*event.fields_of(Kind.QUANTITY).values(), *event.fields_of(Kind.MONEY).values()]
     agreement = next((v for f in KIND_FIELDS if isinstance(v := field(event, f), str)), None)
     return facts(event.date, published, amounts, agreement, window)
 

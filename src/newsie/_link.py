@@ -38,7 +38,7 @@ from ._agree import (
 from ._dates import PartialDate
 from ._orgs import Aliases, OrgRegistry, org_key
 from ._unionfind import UnionFind
-from .events import Event, Extraction, Failure, LinkedEvent, LinkedSource, Party, Quantity
+from .events import Event, Extraction, Failure, Kind, LinkedEvent, LinkedSource, Party, Quantity
 
 __all__ = ["PRIOR", "interval", "link"]
 
@@ -173,8 +173,8 @@ class _Names:
 
 
 def _quantity(ev: Event) -> Quantity | None:
-    quantity = field(ev, "quantity")
-    return quantity if isinstance(quantity, Quantity) else None
+    """The event's first quantity, whatever its type calls the field."""
+    return next(iter(ev.fields_of(Kind.QUANTITY).values()), None)
 
 
 def _event_key(result: Extraction, ev: Event) -> str:
