@@ -3,10 +3,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import pytest
 
+import newsie
 from fakeserver import FakeModelServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,3 +108,16 @@ def dist_info(root: Path, name: str, entry_points: str) -> Path:
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1.0\n")
     (info / "entry_points.txt").write_text(f"[newsie.event_types]\n{entry_points}\n")
     return root
+
+
+class Expansion(newsie.Event):
+    """A type of the tests' own: a plant expansion with a capacity, a cost and a site."""
+
+    definition = "a company expands a plant's capacity"
+    lemmas = ("expand", "expansion")
+
+    type: Literal["plant_expansion"] = "plant_expansion"
+    company: Annotated[str | None, newsie.Org] = None
+    capacity: newsie.Quantity | None = None
+    cost: newsie.Money | None = None
+    site: Annotated[str | None, newsie.Place] = None

@@ -7,12 +7,13 @@ import itertools
 import json
 import socket
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 import newsie
+from conftest import Expansion
 from newsie import _eval
 from newsie._eval import (
     Simple,
@@ -370,14 +371,6 @@ def test_an_article_that_failed_then_succeeded_on_resume_is_scored(tmp_path: Pat
 
 # ------------------------------------------------------------------ custom types
 
-
-class Expansion(newsie.Event):
-    definition = "a company expands a plant's capacity"
-    lemmas = ("expand", "expansion")
-
-    type: Literal["plant_expansion"] = "plant_expansion"
-    company: Annotated[str | None, newsie.Org] = None
-    capacity: newsie.Quantity | None = None
 
 
 def test_a_gold_file_may_use_a_type_of_ones_own(tmp_path: Path) -> None:

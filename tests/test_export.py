@@ -8,13 +8,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Literal
 
 import pytest
 from rich.cells import cell_len
 from rich.console import Console
 
 import newsie
+from conftest import Expansion
 from fakeserver import FakeModelServer, Reply, completion
 from newsie._export import print_table, to_csv
 
@@ -138,16 +138,6 @@ def test_table_fits_the_terminal_and_keeps_summaries_whole(width: int) -> None:
             assert all(w in words for w in ev.summary.split())
     assert "no text after cleaning" in text and "(no events)" in text
 
-
-class Expansion(newsie.Event):
-    definition = "a company expands a plant's capacity"
-    lemmas = ("expand", "expansion")
-
-    type: Literal["plant_expansion"] = "plant_expansion"
-    company: Annotated[str | None, newsie.Org] = None
-    capacity: newsie.Quantity | None = None
-    cost: newsie.Money | None = None
-    site: Annotated[str | None, newsie.Place] = None
 
 
 def _custom_result() -> newsie.Extraction:
