@@ -43,15 +43,15 @@ def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def model_endpoint(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Options that reach the embedded model: live when recording, replayed otherwise."""
-    from newsie import _local
+    from newsie.model import engine
 
     recording = request.config.getoption("--record-mode") not in ("none", None)
     if recording:
-        server = _local.ensure_server()
+        server = engine.ensure_server()
         base_url = server.base_url
     else:
         base_url = REPLAY_URL
-    return {"base_url": base_url, "model": _local.MODEL_NAME, "timeout": _local.REQUEST_TIMEOUT,
+    return {"base_url": base_url, "model": engine.MODEL_NAME, "timeout": engine.REQUEST_TIMEOUT,
             "api_key": "sk-test-not-a-real-key-0000"}
 
 
@@ -94,11 +94,11 @@ class ScriptedBackend:
 @pytest.fixture
 def fresh_registry() -> Iterator[None]:
     """Entry points are read again in the test, and again after it (with sys.path back)."""
-    from newsie import _types
+    from newsie.extraction import registry
 
-    _types._registry = None
+    registry._registry = None
     yield
-    _types._registry = None
+    registry._registry = None
 
 
 def dist_info(root: Path, name: str, entry_points: str) -> Path:

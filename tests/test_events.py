@@ -107,11 +107,11 @@ def test_no_module_but_the_data_model_names_a_builtin_type() -> None:
     """Types are read from specs: a new type needs no edit anywhere else."""
     src = Path(newsie.__file__).parent
     named = []
-    for path in sorted(src.glob("*.py")):
+    for path in sorted(src.rglob("*.py")):
         if path.name == "events.py":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Constant) and node.value in events.EVENT_TYPES:
-                named.append(f"{path.name}:{node.lineno} {node.value!r}")
+                named.append(f"{path.relative_to(src)}:{node.lineno} {node.value!r}")
     assert named == []
 

@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 import newsie
 from conftest import ROOT, SEEDS, dist_info
 from fakeserver import FakeModelServer, events_reply
-from newsie import _eval
-from newsie._orgs import org_key
 from newsie.cli import app
+from newsie.linking.orgs import org_key
+from newsie.output import evaluation
 
 
 def _by_type(result: newsie.Extraction, kind: str) -> list[Any]:
@@ -64,8 +64,8 @@ def test_seed_gives_every_gold_event_with_its_whole_party_set_and_no_other(
     organizations (no person, no extra name), and no event the gold does not have."""
     result = newsie.extract(seed, **model_endpoint)
     gold = GOLD[seed.stem]
-    score = _eval.score({seed.stem: _eval.from_extraction(result)},
-                        {seed.stem: _eval.from_gold(gold)})
+    score = evaluation.score({seed.stem: evaluation.from_extraction(result)},
+                        {seed.stem: evaluation.from_gold(gold)})
     certain = sum(not e.get("uncertain") for e in gold["events"])
     assert score.micro["tp"] == certain, result.events
     assert score.micro["fp"] == 0, result.events

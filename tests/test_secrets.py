@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 
 import newsie
 from fakeserver import FakeModelServer, Reply, events_reply
-from newsie._endpoint import Endpoint
-from newsie._openai_backend import OpenAIBackend
-from newsie._redact import redact, redact_url
-from newsie._report import render
 from newsie.cli import app
+from newsie.core.redact import redact, redact_url
+from newsie.model.endpoint import Endpoint
+from newsie.model.openai_backend import OpenAIBackend
+from newsie.output.report import render
 
 SENTINEL = "sk-sentinel-7f3a9c2e5b1d4f6a8c0e"
 ROOT = Path(__file__).resolve().parents[1]

