@@ -3,7 +3,8 @@
 
 `answer(body)` gives the assistant's content for one request body, or None for a request
 the server refuses. Each batch moves validating -> in_progress -> its outcome, one step per
-retrieve (reported, then moved on); the outcomes are taken from `outcomes` in order ("completed" once they run out).
+retrieve (reported, then moved on); the outcomes are taken from `outcomes` in order
+("completed" once they run out).
 An expired batch answers only its first `expire_after` lines; a failed one none.
 """
 

@@ -262,3 +262,43 @@ def test_usage_errors_are_one_line(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "no batch state" in missing.output
     stdin = runner.invoke(app, ["batch", "prepare", "-", "--requests", str(tmp_path / "q")])
     assert stdin.exit_code == 2 and "Traceback" not in stdin.output
+
+
+def test_the_second_stage_goes_into_the_next_batch(
+    server: FakeBatchServer, articles: Path, tmp_path: Path
+) -> None:
+    def two_stage(body: dict[str, Any]) -> str:
+        if body["response_format"]["json_schema"]["name"] == "Detected":
+            return json.dumps({"events": [{"type": "mou", "sent": [1]}]})
+        return json.dumps({"parties": ["Acme Motors"], "people": []})
+
+    server.answer = two_stage
+    out = tmp_path / "results.jsonl"
+    acme = articles / "acme.txt"
+    assert _submit(server, [acme], out, stages=2).requests == 1
+    reports = _collect_until_done(out)
+    assert [len(u) for u in server.uploads] == [1, 1]  # detect, then the event's fields
+    assert reports[-1].finished
+    [result] = read_results(out)
+    live = newsie.extract(acme, base_url=server.base_url, model="fake", api_key=KEY,
+                          cache=False, stages=2)
+    assert result.model_dump() == live.model_dump()
+    assert [e.type for e in live.events] == ["mou"]
+
+
+def test_a_refused_request_is_retried_then_recorded_as_a_failure(
+    server: FakeBatchServer, articles: Path, tmp_path: Path
+) -> None:
+    server.answer = lambda body: None if "Nordwind" in _article(body) else answer(body)
+    out = tmp_path / "results.jsonl"
+    _submit(server, [articles], out, max_attempts=2)
+    report = _collect_until_done(out)[-1]
+    assert [len(u) for u in server.uploads] == [2, 1]  # nord.txt sent again, once
+    assert report.finished and report.failed == 1
+    results = read_results(out)
+    [failure] = [r for r in results if isinstance(r, newsie.Failure)]
+    assert failure.source.endswith("nord.txt") and "refused" in failure.message
+    assert failure.error == "ServerError"
+    # collecting again keeps one record per article
+    newsie.batch.collect(out, api_key=KEY)
+    assert len(read_results(out)) == 2

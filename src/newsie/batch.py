@@ -170,6 +170,8 @@ def collect(
             except OSError as exc:
                 raise BatchError(f"cannot read results file {results}: {exc}") from None
             info: BatchInfo | None = None
+            if state.requests_file is None:  # a submitted batch's answers, read offline:
+                state.requests_file = str(_sent_file(target).absolute())  # next round here
         else:
             if state.batch_id is None:
                 raise BatchError(
@@ -310,7 +312,7 @@ def _round(out: Path, state: BatchState, endpoint: Endpoint, api: BatchApi | Non
         requests_file = Path(state.requests_file)
         requests_file.write_text(data, encoding="utf-8")
     elif driver_lines and api is not None:
-        requests_file = out.with_name(out.name + ".requests.jsonl")
+        requests_file = _sent_file(out)
         requests_file.write_text(data, encoding="utf-8")
         info = api.create(data.encode(), name=requests_file.name)
         state.batch_id, state.batch_status = info.id, info.status
@@ -319,6 +321,11 @@ def _round(out: Path, state: BatchState, endpoint: Endpoint, api: BatchApi | Non
                        requests=len(driver_lines), prompt_tokens=estimate_tokens(driver_lines),
                        requests_file=requests_file, written=len(found.written),
                        failed=_failures(found))
+
+
+def _sent_file(out: Path) -> Path:
+    """Where the request file of a submitted batch is kept, to look at or to run offline."""
+    return out.with_name(out.name + ".requests.jsonl")
 
 
 def _download(api: BatchApi, info: BatchInfo) -> dict[str, Line]:
