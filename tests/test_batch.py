@@ -302,3 +302,22 @@ def test_a_refused_request_is_retried_then_recorded_as_a_failure(
     # collecting again keeps one record per article
     newsie.batch.collect(out, api_key=KEY)
     assert len(read_results(out)) == 2
+
+
+def test_a_submitted_batch_can_be_collected_from_a_downloaded_file(
+    server: FakeBatchServer, articles: Path, tmp_path: Path
+) -> None:
+    server.answer = lambda body: (
+        GOOD if "Correct your JSON" in body["messages"][-1]["content"] else BAD)
+    out = tmp_path / "results.jsonl"
+    _submit(server, [articles / "acme.txt"], out)
+    assert newsie.batch.collect(out, api_key=KEY).waiting
+    assert newsie.batch.collect(out, api_key=KEY).waiting  # the fake finishes it here
+    downloaded = tmp_path / "console.jsonl"
+    downloaded.write_bytes(server.files[server.batches["batch_0"]["output_file_id"]])
+    report = newsie.batch.collect(out, results=downloaded)
+    assert report.requests == 1 and report.requests_file == tmp_path / (out.name +
+                                                                         ".requests.jsonl")
+    [reask] = _lines(report.requests_file)
+    assert reask["body"]["messages"][-1]["content"].startswith("Correct your JSON")
+    assert len(server.uploads) == 1  # offline from here: nothing more was uploaded

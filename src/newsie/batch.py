@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -162,49 +162,25 @@ def collect(
     target = Path(out)
     with locked(target):
         state = _state(target)
-        api: BatchApi | None = None
         if results is not None:
-            endpoint = endpoint_of(state.settings, None)
-            try:
-                incoming = read_lines(Path(results).read_text(encoding="utf-8"))
-            except OSError as exc:
-                raise BatchError(f"cannot read results file {results}: {exc}") from None
-            info: BatchInfo | None = None
-            if state.requests_file is None:  # a submitted batch's answers, read offline:
-                state.requests_file = str(_sent_file(target).absolute())  # next round here
-        else:
-            if state.batch_id is None:
-                raise BatchError(
-                    f"no batch was submitted for {target}: run `newsie batch submit`, or "
-                    "pass the results of a prepared request file with --from")
-            endpoint = _online(state, api_key)
-            api = BatchApi(endpoint)
+            return _take(target, state, endpoint_of(state.settings, None), None,
+                         _read_results(results), lost_when_missing=False)
+        if state.batch_id is None:
+            raise BatchError(
+                f"no batch was submitted for {target}: run `newsie batch submit`, or pass "
+                "the results of a prepared request file with --from")
+        api = BatchApi(_online(state, api_key))
+        try:
             info = api.retrieve(state.batch_id)
             state.batch_status = info.status
             if not info.final:
                 save_state(target, state)
-                api.close()
                 return BatchReport(target, batch_id=info.id, status=info.status,
                                    counts=_counts(info), waiting=True)
-            incoming = _download(api, info)
-        try:
-            found = _pass(target, state, endpoint, incoming, missing_lost=info is not None)
-            used = found.used
-            if found.lost:
-                state.pending = {}
-                state.lost = sorted(set(found.lost.values()))
-                save_state(target, state)
-                return BatchReport(target, batch_id=state.batch_id, status=state.batch_status,
-                                   written=len(found.written), failed=_failures(found),
-                                   lost=state.lost, usage=used)
-            report = _round(target, state, endpoint, api, found)
+            return _take(target, state, api.endpoint, api, _download(api, info),
+                         lost_when_missing=True)
         finally:
-            if api is not None:
-                api.close()
-        return BatchReport(target, batch_id=report.batch_id, status=report.status,
-                           requests=report.requests, prompt_tokens=report.prompt_tokens,
-                           requests_file=report.requests_file, written=report.written,
-                           failed=report.failed, usage=used)
+            api.close()
 
 
 # ---------------------------------------------------------------------- the steps
@@ -321,6 +297,31 @@ def _round(out: Path, state: BatchState, endpoint: Endpoint, api: BatchApi | Non
                        requests=len(driver_lines), prompt_tokens=estimate_tokens(driver_lines),
                        requests_file=requests_file, written=len(found.written),
                        failed=_failures(found))
+
+
+def _take(out: Path, state: BatchState, endpoint: Endpoint, api: BatchApi | None,
+          incoming: dict[str, Line], *, lost_when_missing: bool) -> BatchReport:
+    """Feed a finished round's answers to the flows; send (or write) the next round, unless
+    the batch lost requests: those wait for `submit`."""
+    if api is None and state.requests_file is None:  # a submitted batch's answers, offline:
+        state.requests_file = str(_sent_file(out).absolute())  # the next round goes here
+    found = _pass(out, state, endpoint, incoming, missing_lost=lost_when_missing)
+    if found.lost:
+        state.pending = {}
+        state.lost = sorted(set(found.lost.values()))
+        save_state(out, state)
+        return BatchReport(out, batch_id=state.batch_id, status=state.batch_status,
+                           written=len(found.written), failed=_failures(found),
+                           lost=state.lost, usage=found.used)
+    sent = _round(out, state, endpoint, api, found)
+    return replace(sent, usage=found.used)
+
+
+def _read_results(path: str | os.PathLike[str]) -> dict[str, Line]:
+    try:
+        return read_lines(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BatchError(f"cannot read results file {path}: {exc}") from None
 
 
 def _sent_file(out: Path) -> Path:
