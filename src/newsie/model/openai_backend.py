@@ -29,6 +29,7 @@ from .faults import translate_error
 from .repair import accept_control_characters
 from .retry import retry_policy
 from .usage import UsageMeter
+from .wire import mode, request_params
 
 if TYPE_CHECKING:  # openai and instructor take a second to import; only a model call needs them
     import instructor
@@ -58,6 +59,12 @@ def async_client(endpoint: Endpoint) -> openai.AsyncOpenAI:
 
     http = openai.DefaultAsyncHttpxClient(trust_env=False) if endpoint.loopback else None
     return openai.AsyncOpenAI(**_client_options(endpoint), http_client=http)
+
+
+def cache_identity(ep: Endpoint) -> dict[str, Any]:
+    """What names a server and its settings in the answer cache, for live and batch calls."""
+    return {"server": ep.where, "model": ep.model, "max_tokens": ep.max_tokens,
+            "temperature": ep.temperature, "reasks": ep.reasks}
 
 
 class OpenAIBackend:
@@ -122,9 +129,7 @@ class OpenAIBackend:
         return self.settings.where
 
     def cache_identity(self) -> dict[str, Any]:
-        ep = self.settings
-        return {"server": ep.where, "model": ep.model, "max_tokens": ep.max_tokens,
-                "temperature": ep.temperature, "reasks": ep.reasks}
+        return cache_identity(self.settings)
 
     def complete(self, messages: Messages, response_model: type[T]) -> tuple[T, Usage]:
         create = self._sync_instructor().create
@@ -178,7 +183,7 @@ class OpenAIBackend:
                     base = self._given
                 else:
                     base = self._own_sync = sync_client(self.settings)
-                self._sync = instructor.from_openai(base, mode=instructor.Mode.JSON_SCHEMA)
+                self._sync = instructor.from_openai(base, mode=mode())
             return self._sync
 
     def _async_instructor(self) -> instructor.AsyncInstructor:
@@ -189,13 +194,13 @@ class OpenAIBackend:
             if isinstance(self._given, openai.AsyncOpenAI):
                 if self._given_async is None:
                     self._given_async = instructor.from_openai(
-                        self._given, mode=instructor.Mode.JSON_SCHEMA)
+                        self._given, mode=mode())
                 return self._given_async
             loop = asyncio.get_running_loop()
             made = self._by_loop.get(loop)
             if made is None:
                 made = instructor.from_openai(
-                    async_client(self.settings), mode=instructor.Mode.JSON_SCHEMA)
+                    async_client(self.settings), mode=mode())
                 self._by_loop[loop] = made
             return made
 
@@ -207,14 +212,10 @@ class OpenAIBackend:
         hooks = Hooks()
         hooks.on("completion:response", accept_control_characters)
         meter = UsageMeter(hooks)
-        ep = self.settings
         kwargs: dict[str, Any] = {
-            "model": ep.model,
-            "messages": messages,
+            **request_params(self.settings, messages),
             "response_model": response_model,
-            "max_retries": ep.reasks,
-            "max_tokens": ep.max_tokens,
-            "temperature": ep.temperature,
+            "max_retries": self.settings.reasks,
             "hooks": hooks,
         }
         return kwargs, meter
