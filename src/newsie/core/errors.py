@@ -39,6 +39,14 @@ class ResultsFileError(NewsieError):
     """A file read as `newsie extract` JSONL holds a line that is not a result."""
 
 
+class OutputFileError(NewsieError):
+    """`--out` cannot be written: a folder, a missing folder, an input, or a file in use."""
+
+
+class GoldFileError(NewsieError):
+    """A gold (or gold-format predictions) JSONL file holds a line newsie cannot score."""
+
+
 class TemplateError(NewsieError):
     """A prompt template is missing, broken, or tried something the sandbox forbids."""
 
