@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import queue
 import stat
+import threading
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ..core.errors import EmptyArticleError, MalformedArticleError
 from ..events import Extraction, Failure, Summary, Usage
@@ -33,6 +36,7 @@ ARTICLE_SUFFIXES = {".txt", ".html", ".htm", ".json", ".md"}
 
 #: An input, or an input already known to have failed (a bad feed line).
 Item = ArticleInput | Failure
+T = TypeVar("T")
 
 
 def expand_inputs(
@@ -190,11 +194,51 @@ async def aextract_one(extractor: Extractor, item: ArticleInput) -> Extraction |
         return failure(item, exc)
 
 
+def read_ahead(items: Iterator[T], depth: int) -> Iterator[T]:
+    """`items`, produced in a thread up to `depth` ahead: the next articles are read while
+    the model answers. Stopping early (break, an error) stops the thread too."""
+    buffer: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        buffer.put((True, item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put((False, None))
+        except BaseException as exc:  # raised where the items are wanted
+            buffer.put((False, exc))
+
+    thread = threading.Thread(target=produce, name="newsie-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, value = buffer.get()
+            if not more:
+                if value is not None:
+                    raise value
+                return
+            yield value
+    finally:
+        stop.set()
+
+
 def run_many(
     extractor: Extractor, inputs: Iterable[Item] | ArticleInput, concurrency: int
 ) -> Iterator[Extraction | Failure]:
-    """Results in input order, with at most `concurrency` articles in flight."""
-    items = expand_inputs(inputs, max_bytes=extractor.max_bytes, max_chars=extractor.max_chars)
+    """Results in input order, with at most `concurrency` articles in flight; the next
+    articles are read (a thread ahead) while the model answers, never all of them first."""
+    size, chars = extractor.max_bytes, extractor.max_chars
+    items = read_ahead(
+        (load_or_fail(item, max_bytes=size, max_chars=chars)
+         for item in expand_inputs(inputs, max_bytes=size, max_chars=chars)),
+        depth=max(1, concurrency))
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         pending: deque[Future[Extraction | Failure]] = deque()
         for item in items:
