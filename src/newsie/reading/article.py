@@ -119,6 +119,16 @@ def source_name(path: Path) -> str:
     return display_name(os.path.abspath(path))
 
 
+def text_name(cleaned: str, raw: str | bytes) -> str:
+    """The one name of a text given without a source: `text:` and the start of the
+    fingerprint of its cleaned text, or of its raw bytes when nothing is left after
+    cleaning (so two different empty or blank inputs are two names)."""
+    if cleaned.strip():
+        return text_source(fingerprint(cleaned))
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    return text_source(hashlib.sha256(data).hexdigest())
+
+
 def text_source(fingerprint: str) -> str:
     """The name of a text given without a source: `text:` and the start of a fingerprint."""
     return "text:" + fingerprint[:12]
@@ -127,19 +137,17 @@ def text_source(fingerprint: str) -> str:
 def source_of(item: ArticleInput) -> str:
     """The source a result of `item` carries, before or without reading it.
 
-    A text (`str`, `bytes`) is `text:<hash>` whether it succeeds or fails: the hash of its
-    cleaned text, or of its raw bytes when it cannot be cleaned.
+    A text (`str`, `bytes`) is `text:<hash>` whether it succeeds or fails (`text_name`).
     """
     if isinstance(item, Article):
         return item.source
     if not isinstance(item, (str, bytes)):
         return source_name(Path(item))
     try:
-        cleaned = parse_text(_decode(item, len(item) * 4 + 1), source="<text>")
-        return text_source(cleaned.fingerprint)
+        cleaned = parse_text(_decode(item, len(item) * 4 + 1), source="<text>").text
     except Exception:  # binary, or not even text: named by its bytes
-        raw = item.encode("utf-8", "surrogatepass") if isinstance(item, str) else item
-        return text_source(hashlib.sha256(raw).hexdigest())
+        cleaned = ""
+    return text_name(cleaned, item)
 
 
 def failure_record(source: str, exc: Exception) -> Failure:
@@ -191,7 +199,7 @@ def article_from(
     """
     article = parse_text(_decode(raw, max_bytes), source=source or "<text>", as_html=as_html)
     if source is None:  # the same article, however it was spaced or marked up
-        article = replace(article, source=text_source(article.fingerprint))
+        article = replace(article, source=text_name(article.text, raw))
     if not article.text.strip():
         raise EmptyArticleError(f"{article.source}: the article has no text after cleaning")
     if len(article.text) > max_chars:
