@@ -134,10 +134,11 @@ def extract(
     if out is not None:
         _check_out(out, inputs, read_suffixes=ARTICLE_SUFFIXES)
     started = time.monotonic()
-    with _holding(out):
-        results, skip = _extract_local(inputs, fmt, out, day, concurrency, quiet, _extractor(
+    with _holding(out), _extractor(
             base_url=base_url, model=model, template_dir=template_dir,
-            keep_ungrounded=keep_ungrounded, cache=not no_cache, types=chosen.get("types")))
+            keep_ungrounded=keep_ungrounded, cache=not no_cache, types=chosen.get("types"),
+    ) as extractor:
+        results, skip = _extract_local(inputs, fmt, out, day, concurrency, quiet, extractor)
     if skip is not None and skip.skipped and not quiet:
         err.print(f"resumed {out}: {skip.skipped} articles already done", markup=False,
                   soft_wrap=True)
@@ -178,19 +179,18 @@ def _extract_local(
     inputs: list[Path], fmt: Format, out: Path | None, day: str | None, concurrency: int,
     quiet: bool, extractor: newsie.Extractor,
 ) -> tuple[list[Extraction | Failure], SkipDone | None]:
-    """Inputs streamed: each is read when the batch wants it, while the model answers."""
+    """Inputs streamed: each is read when the batch wants it, while the model answers.
+    (The caller closes `extractor`.)"""
     items: Iterator[Item] = expand_inputs([_stdin(day) if _is_stdin(i) else i for i in inputs])
     if day is not None:
         first = list(itertools.islice(items, 2))
         if len(first) != 1:
-            extractor.close()
             given = len(inputs) if len(inputs) > 1 else "several" if first else 0
             raise _usage_error(f"--published is for one article; {given} were given")
         items = iter([load_or_fail(first[0], published=day)])
     try:
         log = JsonlLog(out) if out and fmt is Format.jsonl else None
     except ResultsFileError as exc:
-        extractor.close()
         raise _usage_error(str(exc)) from None
     skip = SkipDone(log.done, log.stamps) if log is not None else None
     stream = run_many(extractor, skip(items) if skip else items, concurrency)
@@ -221,7 +221,6 @@ def _extract_local(
         elif fmt is Format.table:
             print_table(results, Console(file=sink))
     finally:
-        extractor.close()
         if log is not None:
             log.close()
         elif sink is not sys.stdout:
