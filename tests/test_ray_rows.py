@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 pa = pytest.importorskip("pyarrow")
@@ -22,3 +25,16 @@ def test_failed_text_rows_are_named_by_their_text_not_all_one_id() -> None:
     assert len({r["id"] for r in rows}) == 3
     assert [r["source"] for r in rows] == [source_of(t) for t in texts]
     assert all(r["source"].startswith("text:") for r in rows)
+
+
+def test_the_ray_cli_refuses_a_post_list_rather_than_keep_one_post(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from newsie.cli import app
+
+    posts = tmp_path / "posts.json"
+    posts.write_text(json.dumps([{"id": n, "content": {"rendered": f"<p>Post {n}.</p>"}}
+                                 for n in (1, 2)]))
+    result = CliRunner().invoke(app, ["extract", str(posts), "--engine", "ray",
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and f"{posts}#1 is a post of a WordPress list" in result.output

@@ -256,8 +256,16 @@ def _extract_ray(
         from . import ray as on_ray
     except ImportError as exc:
         raise _usage_error(str(exc)) from None
-    paths = [source_name(p) for p in expand_inputs(inputs)  # absolute: nodes have other cwds
-             if isinstance(p, Path)]
+    paths: list[str] = []  # absolute: nodes have other cwds
+    unread: list[Failure] = []  # a folder with no article, one that cannot be listed
+    for item in expand_inputs(inputs):
+        if isinstance(item, Failure):
+            unread.append(item)
+        elif isinstance(item, newsie.Article):
+            raise _usage_error(f"--engine ray reads one article per file, and {item.source} "
+                               "is a post of a WordPress list: read it without --engine ray")
+        elif not isinstance(item, (str, bytes)):  # inputs here are paths
+            paths.append(source_name(Path(item)))
     started = time.monotonic()
     if not ray.is_initialized():
         ray.init(log_to_driver=not quiet)
@@ -280,10 +288,12 @@ def _extract_ray(
     failed = {r["id"]: r for r in status if r["id"] not in done}
     for row in failed.values():
         err.print(f"error: {row['source']}: {row['message']}", markup=False, soft_wrap=True)
+    for failure in unread:
+        err.print(f"error: {error_line(failure)}", markup=False, soft_wrap=True)
     if not quiet:
-        err.print(f"{out}: {len(done)} articles done, {len(failed)} failed; "
+        err.print(f"{out}: {len(done)} articles done, {len(failed) + len(unread)} failed; "
                   f"{time.monotonic() - started:.1f}s", markup=False, soft_wrap=True)
-    if failed:
+    if failed or unread:
         raise typer.Exit(1)
 
 

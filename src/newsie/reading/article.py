@@ -318,8 +318,8 @@ def _json_post(raw: str, source: str) -> dict[str, Any] | None:
     if isinstance(value, list) and value and all(_is_post(v) for v in value):
         if len(value) > 1:  # one article each: never keep one and drop the rest
             raise MalformedArticleError(
-                f"{source}: JSON input holds {len(value)} posts; read it as a file "
-                "(a Path, or `newsie extract FILE`) for one article per post")
+                f"{source}: JSON input holds {len(value)} posts; give it as a `.json` file "
+                "to `extract_many` or `newsie extract` for one article per post")
         value = value[0]
     if isinstance(value, dict) and _is_post(value):
         return value
