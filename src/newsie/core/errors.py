@@ -43,6 +43,14 @@ class BatchError(NewsieError):
     """A batch run cannot go on as asked: no state beside `--out`, or a batch still open."""
 
 
+class OutputFileError(NewsieError):
+    """`--out` cannot be written: a folder, a missing folder, an input, or a file in use."""
+
+
+class GoldFileError(NewsieError):
+    """A gold (or gold-format predictions) JSONL file holds a line newsie cannot score."""
+
+
 class TemplateError(NewsieError):
     """A prompt template is missing, broken, or tried something the sandbox forbids."""
 
