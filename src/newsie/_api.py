@@ -9,7 +9,7 @@ from typing import Any
 from .core.errors import NewsieError
 from .events import Extraction, Failure, LinkedEvent
 from .extraction.batch import arun_many, failure, run_many
-from .extraction.extractor import Extractor
+from .extraction.extractor import Extractor, check_options
 from .linking.link import link
 from .output.evaluation import Score
 from .output.export import read_results
@@ -31,6 +31,7 @@ def extract(
     `token_budget`, the endpoint's `timeout`, `max_attempts`, `max_retry_seconds`, `reasks`,
     `max_tokens`, and the reader's `chunk_chars`, `max_bytes`, `max_chars`.
     """
+    check_options("extract", options)
     with Extractor(**options) as extractor:
         return extractor.extract(article, source=source, published=published)
 
@@ -43,6 +44,7 @@ async def aextract(
     **options: Any,
 ) -> Extraction:
     """`extract` for services running an event loop: the loop is never blocked."""
+    check_options("aextract", options)
     with Extractor(**options) as extractor:
         return await extractor.aextract(article, source=source, published=published)
 
@@ -60,6 +62,7 @@ def extract_many(
     An article that fails (a bad feed line too) becomes a `Failure` record; the others go on.
     `options` are those of `extract`.
     """
+    check_options("extract_many", options)
     return run_many(Extractor(**options), inputs, concurrency)
 
 
@@ -70,6 +73,7 @@ def aextract_many(
     **options: Any,
 ) -> AsyncIterator[Extraction | Failure]:
     """The async twin of `extract_many`: ``async for result in newsie.aextract_many(...)``."""
+    check_options("aextract_many", options)
     return arun_many(Extractor(**options), inputs, concurrency)
 
 
@@ -88,6 +92,7 @@ def evaluate(
     """
     from .output import evaluation as _eval
 
+    check_options("evaluate", options)
     if predictions is None:
         gold_path = Path(gold)
         folder = Path(articles) if articles else None
