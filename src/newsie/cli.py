@@ -24,7 +24,15 @@ from .events import Extraction, Failure, LinkedEvent
 from .extraction.batch import Item, expand_inputs, load_or_fail, run_many, skip_done
 from .extraction.registry import resolve_types
 from .model.cache import ResponseCache
-from .output.export import JsonlLog, error_line, print_table, read_results, to_csv
+from .output.export import (
+    JsonlLog,
+    error_line,
+    print_table,
+    read_results,
+    table_console,
+    to_csv,
+)
+from .output.formats import format_for
 from .reading.article import MAX_INPUT_BYTES, source_name
 from .reading.dates import parse_published
 from .reading.feed import is_feed
@@ -81,7 +89,9 @@ def _is_stdin(path: Path) -> bool:
 def extract(
     inputs: Annotated[list[Path], typer.Argument(
         help="Files, folders, .jsonl feeds (one article a line), or - for stdin.")],
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.jsonl,
+    fmt: Annotated[Format | None, typer.Option(
+        "--format", "-f", help="Output format (parquet: with --engine ray). Default: from "
+        "--out's suffix (.jsonl .json .csv .parquet), else jsonl.")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Write here. With jsonl, a re-run resumes: done articles are skipped."
     )] = None,
@@ -110,6 +120,7 @@ def extract(
 ) -> None:
     """Extract events from articles: one result (or error record) per input."""
     _check_exists(*inputs, template_dir)
+    fmt = Format(format_for(out, fmt.value if fmt is not None else None))
     chosen = _types_option(types)
     if engine is Engine.ray:
         if published is not None:
@@ -168,7 +179,7 @@ def extract(
         elif fmt is Format.csv:
             sink.write(to_csv(results))
         elif fmt is Format.table:
-            print_table(results, Console(file=sink))
+            print_table(results, table_console(sink))
     finally:
         extractor.close()
         if log is not None:
