@@ -115,16 +115,19 @@ def write_report(
     path: str | Path,
     title: str = "newsie report",
     linked: Iterable[LinkedEvent] | None = None,
+    *,
+    aliases: str | Path | None = None,
 ) -> Path:
     """A self-contained HTML page: highlighted evidence, a filterable table, and a timeline
-    per organization of `linked` (by default the results linked with `link`, when the
-    `link` extra is installed; without it the page says so instead)."""
+    per organization of `linked` (by default the results linked with `link`, with `aliases`
+    as `link` takes them, when the `link` extra is installed; without it the page says so
+    instead)."""
     from .output.report import render
 
     results = list(results)
     if linked is None:
         try:
-            linked = link(results)
+            linked = link(results, aliases=aliases)
         except ImportError:
             linked = None
     out = Path(path)

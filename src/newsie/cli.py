@@ -310,11 +310,18 @@ def report(
     title: Annotated[str, typer.Option(help="Page title.")] = "newsie report",
     linked: Annotated[Path | None, typer.Option(
         help="Timeline from this `newsie link` JSONL instead of linking the results.")] = None,
+    aliases: Annotated[Path | None, typer.Option(
+        help="Alias file for linking, as `newsie link --aliases` takes it.")] = None,
 ) -> None:
     """Write one self-contained HTML page: evidence, event table, timeline per organization."""
-    _check_exists(results, linked)
-    newsie.write_report(_read_results(results), out, title,
-                        _read_linked(linked) if linked else None)
+    _check_exists(results, linked, aliases)
+    if linked is not None and aliases is not None:
+        raise _usage_error("--aliases is for linking the results; --linked is linked already")
+    try:
+        newsie.write_report(_read_results(results), out, title,
+                            _read_linked(linked) if linked else None, aliases=aliases)
+    except newsie.AliasFileError as exc:
+        raise _usage_error(str(exc)) from None
     err.print(f"wrote {out}", markup=False)
 
 

@@ -19,9 +19,12 @@ COLUMNS = ["organization", "date", "type", "counterparties", "quantity", "summar
 def timeline_rows(linked: Iterable[LinkedEvent], org: str | None = None) -> list[dict[str, Any]]:
     """One row per organization and linked event, by organization then date.
 
-    With `org`, only that organization's rows: its canonical name or any alias matches.
+    With `org`, only that organization's rows: its canonical name or any alias (an
+    abbreviation an article defined, a name from the alias file) matches, and a name that
+    starts exactly one organization's name ("Huayou" for "Huayou Cobalt") is that one.
     """
-    wanted = org_key(org) if org is not None else None
+    linked = list(linked)
+    wanted = org_key(_wanted(linked, org)) if org is not None else None
     rows: list[dict[str, Any]] = []
     for event in linked:
         for party in event.parties:
@@ -39,6 +42,20 @@ def timeline_rows(linked: Iterable[LinkedEvent], org: str | None = None) -> list
             })
     rows.sort(key=lambda r: (r["organization"].casefold(), date_order(r["date"]), r["id"]))
     return rows
+
+
+def _wanted(linked: list[LinkedEvent], org: str) -> str:
+    """The name `org` stands for among the linked events' parties (`org` if none)."""
+    key = org_key(org)
+    names: dict[str, str] = {}  # key of every name and alias -> canonical name
+    for event in linked:
+        for party in event.parties:
+            for name in (party.name, *party.aliases):
+                names.setdefault(org_key(name), party.name)
+    if key in names:
+        return names[key]
+    starting = {c for k, c in names.items() if key and k.startswith(key + " ")}
+    return starting.pop() if len(starting) == 1 else org
 
 
 def timeline(linked: Iterable[LinkedEvent], org: str | None = None) -> Any:
