@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from .extraction.extractor import Extractor, check_options
 from .linking.link import link
 from .output.evaluation import Score
 from .output.export import read_results
+from .output.progress import track
 from .reading.article import ArticleInput, load_article
 
 
@@ -53,6 +55,7 @@ def extract_many(
     inputs: Iterable[ArticleInput] | ArticleInput,
     *,
     concurrency: int = 4,
+    progress: bool | None = None,
     **options: Any,
 ) -> Iterator[Extraction | Failure]:
     """Results for many articles (texts, `Path`s of files and folders, `Article`s), in input
@@ -60,10 +63,14 @@ def extract_many(
     `published`, `title`, `source` or `url` when known.
 
     An article that fails (a bad feed line too) becomes a `Failure` record; the others go on.
-    `options` are those of `extract`.
+    `progress`: a tqdm bar (a widget in Jupyter); by default only where someone watches (a
+    notebook, a terminal). `options` are those of `extract`.
     """
     check_options("extract_many", options)
-    return run_many(Extractor(**options), inputs, concurrency)
+    total = len(inputs) if isinstance(inputs, (list, tuple)) and not any(
+        isinstance(i, os.PathLike) for i in inputs) else None  # a folder's size is unknown
+    return track(run_many(Extractor(**options), inputs, concurrency), total=total,
+                 show=progress)
 
 
 def aextract_many(

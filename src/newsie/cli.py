@@ -1,12 +1,12 @@
 """`newsie` at a terminal: a thin layer over the library API.
 
-Exit codes: 0 everything worked, 1 some articles failed, 2 a usage error.
+Exit codes: 0 everything worked, 1 some articles failed, 2 a usage error, 130 Ctrl-C.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import os
 import sys
 import time
 from enum import Enum
@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import newsie
 
@@ -33,6 +32,7 @@ from .output.export import (
     to_csv,
 )
 from .output.formats import format_for
+from .output.progress import BatchProgress, names_of, stopped
 from .reading.article import MAX_INPUT_BYTES, source_name
 from .reading.dates import parse_published
 from .reading.feed import is_feed
@@ -157,23 +157,24 @@ def extract(
     stream = run_many(extractor, items, concurrency)  # bad inputs' failures kept in place
     results: list[Extraction | Failure] = []
     sink = sys.stdout if out is None or log is not None else out.open("w", encoding="utf-8")
-    show = err.is_terminal and not quiet
-    progress = Progress(TextColumn("extracting"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=err, disable=not show, transient=True)
+    progress = BatchProgress(err, names_of(items), enabled=err.is_terminal and not quiet)
+    interrupted = False
     try:
-        with progress if show else contextlib.nullcontext():  # rich<14 prints a blank line
-            task = progress.add_task("extract", total=len(items))
-            for result in stream:
-                results.append(result)
-                progress.advance(task)
-                if isinstance(result, Failure):
-                    progress.console.print(f"error: {error_line(result)}", markup=False,
-                                           soft_wrap=True)
-                if log is not None:
-                    log.write(result)
-                elif fmt is Format.jsonl:
-                    sink.write(result.model_dump_json() + "\n")
-                    sink.flush()
+        with progress:
+            try:
+                for result in stream:
+                    results.append(result)
+                    progress.advance(result)
+                    if isinstance(result, Failure):
+                        progress.console.print(f"error: {error_line(result)}", markup=False,
+                                               soft_wrap=True)
+                    if log is not None:
+                        log.write(result)
+                    elif fmt is Format.jsonl:
+                        sink.write(result.model_dump_json() + "\n")
+                        sink.flush()
+            except KeyboardInterrupt:  # Ctrl-C: write what is done, below, and stop
+                interrupted = True
         if fmt is Format.json:
             sink.write("[" + ",\n".join(r.model_dump_json() for r in results) + "]\n")
         elif fmt is Format.csv:
@@ -181,11 +182,18 @@ def extract(
         elif fmt is Format.table:
             print_table(results, table_console(sink))
     finally:
-        extractor.close()
+        if not interrupted:  # interrupted, a request may still be in flight: not waited on
+            extractor.close()
         if log is not None:
             log.close()
         elif sink is not sys.stdout:
             sink.close()
+    if interrupted:
+        err.print(stopped(len(results), len(items), out, log is not None), markup=False,
+                  soft_wrap=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)  # at once: Python's exit would wait for the generation under way
     if not quiet:
         _summary(results, time.monotonic() - started)
     if any(isinstance(r, Failure) for r in results):

@@ -119,10 +119,15 @@ async def aextract_one(extractor: Extractor, item: ArticleInput) -> Extraction |
 def run_many(
     extractor: Extractor, inputs: Iterable[Item] | ArticleInput, concurrency: int
 ) -> Iterator[Extraction | Failure]:
-    """Results in input order, with at most `concurrency` articles in flight."""
+    """Results in input order, with at most `concurrency` articles in flight.
+
+    Ctrl-C, or a caller that stops iterating, returns at once: what has not started is
+    cancelled, and a generation under way is left to finish in its thread, unwaited.
+    """
     items = expand_inputs(inputs, max_bytes=extractor.max_bytes, max_chars=extractor.max_chars)
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        pending: deque[Future[Extraction | Failure]] = deque()
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+    pending: deque[Future[Extraction | Failure]] = deque()
+    try:
         for item in items:
             if isinstance(item, Failure):  # failed while reading: recorded in its place
                 pending.append(Future())
@@ -133,6 +138,10 @@ def run_many(
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    except BaseException:  # KeyboardInterrupt, GeneratorExit: no wait for the model
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 async def arun_many(
