@@ -151,11 +151,15 @@ def _amounts(ev: Event) -> str:
     return "; ".join(_words(v) for k in _PARTS for v in ev.fields_of(k).values())
 
 
+#: The width of a piped table: wider than any row, so none wraps.
+PIPED_WIDTH = 10_000
+
+
 def table_console(file: IO[str]) -> Console:
     """A terminal's width on a terminal; piped, wide enough that no row wraps."""
     if file.isatty():
         return Console(file=file)
-    return Console(file=file, width=10_000, soft_wrap=True)
+    return Console(file=file, width=PIPED_WIDTH, soft_wrap=True)
 
 
 def print_table(results: Iterable[Extraction | Failure], console: Console) -> None:
@@ -164,7 +168,7 @@ def print_table(results: Iterable[Extraction | Failure], console: Console) -> No
 
     The summary wraps at word boundaries instead of being cut.
     """
-    fit = console.width < 10_000  # piped: each column as wide as its widest cell
+    fit = console.width < PIPED_WIDTH  # piped: each column as wide as its widest cell
     for result in results:
         if isinstance(result, Failure):
             console.print(Text(f"error: {error_line(result)}", style="red"), overflow="fold")
