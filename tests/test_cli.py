@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import json
 import os
 import threading
@@ -38,7 +39,8 @@ def test_bad_input_is_one_line_and_exit_1(tmp_path: Path, content: bytes, messag
     )
     assert result.exit_code == 1
     assert message in result.output and "Traceback" not in result.output
-    assert result.output.count(str(bad)) == 1  # "error: bad.txt: ...", not "bad.txt: bad.txt:"
+    assert result.stderr.count(str(bad)) == 1  # "error: bad.txt: ...", not "bad.txt: bad.txt:"
+    assert [r["status"] for r in csv.DictReader(result.stdout.splitlines())] == ["failed"]
 
 
 def test_unreachable_server_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -198,3 +200,37 @@ def test_report_names_the_line_that_is_not_a_result(tmp_path: Path) -> None:
                     ["eval", str(SEEDS[0].parent / "gold.jsonl"), "--predictions", str(bad)]):
         result = runner.invoke(app, command)
         assert result.exit_code == 2 and f"{bad}:2: not a newsie result line" in result.output
+
+
+ORDER = {"type": "order", "sent": [1], "buyer": "Acme Motors", "supplier": "Borealis Cells",
+         "people": [], "quantity": "5 GWh"}
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_out_takes_its_format_from_the_suffix(
+    fake_server: FakeModelServer, tmp_path: Path, existing: bool
+) -> None:
+    fake_server.responder = lambda request: events_reply([ORDER])
+    out = tmp_path / "events.csv"
+    if existing:  # a CSV from an earlier run is overwritten, not refused as a bad log
+        out.write_text("event_id,status\n")
+    article = tmp_path / "a.txt"
+    article.write_text(ACME)
+    result = _extract(fake_server, str(article), "--out", str(out), "--no-cache")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open()))
+    assert [(r["buyer"], r["quantity_unit"]) for r in rows] == [("Acme Motors", "GWh")]
+
+
+def test_format_given_wins_over_the_suffix(fake_server: FakeModelServer, tmp_path: Path) -> None:
+    out = tmp_path / "events.csv"
+    result = _extract(fake_server, "-", "--out", str(out), "--format", "jsonl", stdin=ACME)
+    assert result.exit_code == 0, result.output
+    assert _lines(out)[0]["source"] == "<stdin>"
+
+
+def test_parquet_is_offered_with_the_engine_that_writes_it() -> None:
+    help_text = " ".join(runner.invoke(app, ["extract", "--help"]).output.split())
+    assert "parquet: with --engine ray" in help_text.replace("│ ", "")
+    result = runner.invoke(app, ["extract", str(SEEDS[0]), "--out", "x.parquet"])
+    assert result.exit_code == 2 and "--format parquet needs --engine ray" in result.output

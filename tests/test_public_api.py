@@ -50,4 +50,4 @@ def test_import_newsie_leaves_ray_out_and_newsie_ray_names_its_extra() -> None:
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    assert "pip install 'newsie[ray]'" in run.stdout
+    assert "pip install 'newsie-events[ray]'" in run.stdout

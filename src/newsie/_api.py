@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -9,10 +10,11 @@ from typing import Any
 from .core.errors import NewsieError
 from .events import Extraction, Failure, LinkedEvent
 from .extraction.batch import arun_many, failure, run_many
-from .extraction.extractor import Extractor
+from .extraction.extractor import Extractor, check_options
 from .linking.link import link
 from .output.evaluation import Score
 from .output.export import read_results
+from .output.progress import track
 from .reading.article import ArticleInput, load_article
 
 
@@ -31,6 +33,7 @@ def extract(
     `token_budget`, the endpoint's `timeout`, `max_attempts`, `max_retry_seconds`, `reasks`,
     `max_tokens`, and the reader's `chunk_chars`, `max_bytes`, `max_chars`.
     """
+    check_options("extract", options)
     with Extractor(**options) as extractor:
         return extractor.extract(article, source=source, published=published)
 
@@ -43,6 +46,7 @@ async def aextract(
     **options: Any,
 ) -> Extraction:
     """`extract` for services running an event loop: the loop is never blocked."""
+    check_options("aextract", options)
     with Extractor(**options) as extractor:
         return await extractor.aextract(article, source=source, published=published)
 
@@ -51,6 +55,7 @@ def extract_many(
     inputs: Iterable[ArticleInput] | ArticleInput,
     *,
     concurrency: int = 4,
+    progress: bool | None = None,
     **options: Any,
 ) -> Iterator[Extraction | Failure]:
     """Results for many articles (texts, `Path`s of files and folders, `Article`s), in input
@@ -58,9 +63,14 @@ def extract_many(
     `published`, `title`, `source` or `url` when known.
 
     An article that fails (a bad feed line too) becomes a `Failure` record; the others go on.
-    `options` are those of `extract`.
+    `progress`: a tqdm bar (a widget in Jupyter); by default only where someone watches (a
+    notebook, a terminal). `options` are those of `extract`.
     """
-    return run_many(Extractor(**options), inputs, concurrency)
+    check_options("extract_many", options)
+    total = len(inputs) if isinstance(inputs, (list, tuple)) and not any(
+        isinstance(i, os.PathLike) for i in inputs) else None  # a folder's size is unknown
+    return track(run_many(Extractor(**options), inputs, concurrency), total=total,
+                 show=progress)
 
 
 def aextract_many(
@@ -70,6 +80,7 @@ def aextract_many(
     **options: Any,
 ) -> AsyncIterator[Extraction | Failure]:
     """The async twin of `extract_many`: ``async for result in newsie.aextract_many(...)``."""
+    check_options("aextract_many", options)
     return arun_many(Extractor(**options), inputs, concurrency)
 
 
@@ -88,6 +99,7 @@ def evaluate(
     """
     from .output import evaluation as _eval
 
+    check_options("evaluate", options)
     if predictions is None:
         gold_path = Path(gold)
         folder = Path(articles) if articles else None
@@ -110,16 +122,19 @@ def write_report(
     path: str | Path,
     title: str = "newsie report",
     linked: Iterable[LinkedEvent] | None = None,
+    *,
+    aliases: str | Path | None = None,
 ) -> Path:
     """A self-contained HTML page: highlighted evidence, a filterable table, and a timeline
-    per organization of `linked` (by default the results linked with `link`, when the
-    `link` extra is installed; without it the page says so instead)."""
+    per organization of `linked` (by default the results linked with `link`, with `aliases`
+    as `link` takes them, when the `link` extra is installed; without it the page says so
+    instead)."""
     from .output.report import render
 
     results = list(results)
     if linked is None:
         try:
-            linked = link(results)
+            linked = link(results, aliases=aliases)
         except ImportError:
             linked = None
     out = Path(path)

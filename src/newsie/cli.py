@@ -1,6 +1,6 @@
 """`newsie` at a terminal: a thin layer over the library API.
 
-Exit codes: 0 everything worked, 1 some articles failed, 2 a usage error.
+Exit codes: 0 everything worked, 1 some articles failed, 2 a usage error, 130 Ctrl-C.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -17,7 +18,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import newsie
 
@@ -35,7 +35,16 @@ from .extraction.batch import (
 from .extraction.registry import resolve_types
 from .model.cache import ResponseCache
 from .output.destination import check_destination, locked
-from .output.export import JsonlLog, error_line, print_table, read_results, to_csv
+from .output.export import (
+    JsonlLog,
+    error_line,
+    print_table,
+    read_results,
+    table_console,
+    to_csv,
+)
+from .output.formats import format_for
+from .output.progress import BatchProgress, planned_names, stopped
 from .reading.article import MAX_INPUT_BYTES, source_name
 from .reading.dates import parse_published
 from .reading.feed import is_feed
@@ -93,7 +102,9 @@ def _is_stdin(path: Path) -> bool:
 def extract(
     inputs: Annotated[list[Path], typer.Argument(
         help="Files, folders, .jsonl feeds (one article a line), or - for stdin.")],
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.jsonl,
+    fmt: Annotated[Format | None, typer.Option(
+        "--format", "-f", help="Output format (parquet: with --engine ray). Default: from "
+        "--out's suffix (.jsonl .json .csv .parquet), else jsonl.")] = None,
     out: Annotated[Path | None, typer.Option(
         "--out", "-o", help="Write here. With jsonl, a re-run resumes: done articles are skipped."
     )] = None,
@@ -122,6 +133,7 @@ def extract(
 ) -> None:
     """Extract events from articles: one result (or error record) per input."""
     _check_exists(*inputs, template_dir)
+    fmt = Format(format_for(out, fmt.value if fmt is not None else None))
     chosen = _types_option(types)
     if engine is Engine.ray:
         if published is not None:
@@ -198,35 +210,44 @@ def _extract_local(
     stream = run_many(extractor, skip(items) if skip else items, concurrency)
     results: list[Extraction | Failure] = []
     sink = sys.stdout if out is None or log is not None else out.open("w", encoding="utf-8")
-    show = err.is_terminal and not quiet
-    progress = Progress(TextColumn("extracting"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=err, disable=not show, transient=True)
+    names = planned_names(inputs, log.done if log is not None else ())
+    progress = BatchProgress(err, names, enabled=err.is_terminal and not quiet)
+    interrupted = False
     try:
-        with progress if show else contextlib.nullcontext():  # rich<14 prints a blank line
-            task = progress.add_task("extract", total=None)
-            for result in stream:
-                results.append(result)
-                progress.advance(task)
-                if isinstance(result, Failure):
-                    progress.console.print(f"error: {error_line(result)}", markup=False,
-                                           soft_wrap=True)
-                if log is not None:
-                    if log.write(result) and skip is not None and result.source in skip.fresh:
-                        log.stamps[result.source] = skip.fresh[result.source]
-                elif fmt is Format.jsonl:
-                    sink.write(result.model_dump_json() + "\n")
-                    sink.flush()
+        with progress:
+            try:
+                for result in stream:
+                    results.append(result)
+                    progress.advance(result)
+                    if isinstance(result, Failure):
+                        progress.console.print(f"error: {error_line(result)}", markup=False,
+                                               soft_wrap=True)
+                    if log is not None:
+                        if log.write(result) and skip is not None and \
+                                result.source in skip.fresh:
+                            log.stamps[result.source] = skip.fresh[result.source]
+                    elif fmt is Format.jsonl:
+                        sink.write(result.model_dump_json() + "\n")
+                        sink.flush()
+            except KeyboardInterrupt:  # Ctrl-C: write what is done, below, and stop
+                interrupted = True
         if fmt is Format.json:
             sink.write("[" + ",\n".join(r.model_dump_json() for r in results) + "]\n")
         elif fmt is Format.csv:
             sink.write(to_csv(results))
         elif fmt is Format.table:
-            print_table(results, Console(file=sink))
+            print_table(results, table_console(sink))
     finally:
         if log is not None:
             log.close()
         elif sink is not sys.stdout:
             sink.close()
+    if interrupted:
+        err.print(stopped(len(results), len(names), out, log is not None), markup=False,
+                  soft_wrap=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)  # at once: Python's exit would wait for the generation under way
     return results, skip
 
 
@@ -358,12 +379,19 @@ def report(
     title: Annotated[str, typer.Option(help="Page title.")] = "newsie report",
     linked: Annotated[Path | None, typer.Option(
         help="Timeline from this `newsie link` JSONL instead of linking the results.")] = None,
+    aliases: Annotated[Path | None, typer.Option(
+        help="Alias file for linking, as `newsie link --aliases` takes it.")] = None,
 ) -> None:
     """Write one self-contained HTML page: evidence, event table, timeline per organization."""
-    _check_exists(results, linked)
-    _check_out(out, [p for p in (results, linked) if p is not None])
-    newsie.write_report(_read_results(results), out, title,
-                        _read_linked(linked) if linked else None)
+    _check_exists(results, linked, aliases)
+    _check_out(out, [p for p in (results, linked, aliases) if p is not None])
+    if linked is not None and aliases is not None:
+        raise _usage_error("--aliases is for linking the results; --linked is linked already")
+    try:
+        newsie.write_report(_read_results(results), out, title,
+                            _read_linked(linked) if linked else None, aliases=aliases)
+    except newsie.AliasFileError as exc:
+        raise _usage_error(str(exc)) from None
     err.print(f"wrote {out}", markup=False)
 
 

@@ -29,7 +29,7 @@ try:
     import ray
     import ray.data
 except ImportError as exc:  # pragma: no cover - depends on what is installed
-    raise ImportError("newsie.ray needs Ray Data: pip install 'newsie[ray]'") from exc
+    raise ImportError("newsie.ray needs Ray Data: pip install 'newsie-events[ray]'") from exc
 
 from .events import Extraction, Failure
 from .extraction.batch import failure, run_many

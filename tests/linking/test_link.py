@@ -281,3 +281,58 @@ def test_a_custom_types_amounts_veto_a_link_whatever_the_field_is_called() -> No
     assert [len(e.sources) for e in same] == [2]
     other = newsie.link([_stake("a", 50, "2025-05-03"), _stake("b", 90, "2025-05-04")])
     assert [len(e.sources) for e in other] == [1, 1]
+
+
+LEAD_A = ("Lead Intelligent Equipment (LEAD) will supply battery production lines to "
+          "Halvard Motors.")
+LEAD_B = "Sorrel Batteries signed an order with Lead Intelligent Equipment for winding machines."
+HUAYOU_A = "Huayou Cobalt will supply precursor to Sorrel Batteries."
+HUAYOU_B = "Halvard Motors ordered cathode material from Huayou."
+
+
+def _corpus() -> list[newsie.Extraction]:
+    return [
+        _article("a.html", LEAD_A, _order(LEAD_A, ["Lead Intelligent Equipment",
+                                                   "Halvard Motors"], "2025-01-10")),
+        _article("b.html", LEAD_B, _order(LEAD_B, ["Sorrel Batteries",
+                                                   "Lead Intelligent Equipment"], "2025-06-10")),
+        _article("c.html", HUAYOU_A, _order(HUAYOU_A, ["Huayou Cobalt", "Sorrel Batteries"],
+                                            "2025-02-01")),
+        _article("d.html", HUAYOU_B, _order(HUAYOU_B, ["Halvard Motors", "Huayou"],
+                                            "2025-09-01")),
+    ]
+
+
+def test_the_timeline_finds_an_organization_by_an_abbreviation_an_article_defined() -> None:
+    from newsie.linking.timeline import timeline_rows
+
+    linked = newsie.link(_corpus())
+    for org in ("LEAD", "Lead Intelligent Equipment", "lead intelligent equipment co., ltd."):
+        rows = timeline_rows(linked, org=org)
+        assert [r["date"] for r in rows] == ["2025-01-10", "2025-06-10"], org
+
+
+def test_a_one_word_name_that_starts_one_organizations_name_is_that_organization() -> None:
+    from newsie.linking.timeline import timeline_rows
+
+    linked = newsie.link(_corpus())
+    names = {p.name for e in linked for p in e.parties}
+    assert "Huayou" not in names and "Huayou Cobalt" in names
+    for org in ("Huayou", "Huayou Cobalt"):
+        rows = timeline_rows(linked, org=org)
+        assert [r["date"] for r in rows] == ["2025-02-01", "2025-09-01"], org
+    assert timeline_rows(linked, org="Nobody") == []
+
+
+def test_report_takes_aliases_as_link_does(tmp_path: Path) -> None:
+    results = tmp_path / "events.jsonl"
+    results.write_text("".join(r.model_dump_json() + "\n" for r in _corpus()))
+    aliases = tmp_path / "aliases.json"
+    aliases.write_text(json.dumps({"Sorrel Energy Group": ["Sorrel Batteries"]}))
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["report", str(results), "--out", str(out),
+                                      "--aliases", str(aliases)])
+    assert result.exit_code == 0, result.output
+    assert "<h3>Sorrel Energy Group</h3>" in out.read_text()  # the file's canonical name
+    bad = CliRunner().invoke(app, ["report", str(results), "--aliases", str(results)])
+    assert bad.exit_code == 2 and "alias file" in bad.output and "Traceback" not in bad.output

@@ -1,6 +1,6 @@
 """The embedded engine's life, with the real in-process llama.cpp server and model.
 
-These tests need `newsie[local]` (the Makefile's test target installs it). They check the
+These tests need `newsie-events[local]` (the Makefile's test target installs it). They check the
 server, not the model's judgement (the cassette tests do that): answers are cut short to keep
 them quick, so a result may be an answer that did not fit the schema, but never an engine
 failure.
@@ -24,7 +24,8 @@ import pytest
 import newsie
 from newsie.model import engine as _local
 
-pytest.importorskip("xllamacpp", reason="needs the embedded engine: pip install 'newsie[local]'")
+pytest.importorskip("xllamacpp",
+                    reason="needs the embedded engine: pip install 'newsie-events[local]'")
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent.parent

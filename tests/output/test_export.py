@@ -92,7 +92,9 @@ def test_csv_has_one_row_per_event_with_offsets(fake_server: FakeModelServer) ->
     assert len(rows) == 1
     row = rows[0]
     assert row["type"] == "order" and row["parties"] == "Acme Motors; Borealis Cells"
-    assert row["quantity"] == "5 GWh"
+    assert (row["buyer"], row["supplier"]) == ("Acme Motors", "Borealis Cells")
+    assert (float(row["quantity_value"]), row["quantity_unit"]) == (5, "GWh")
+    assert row["status"] == "event" and row["article"] == result.source and row["event_id"]
     assert text[int(row["evidence_start"]):int(row["evidence_end"])] == row["evidence"]
 
 
@@ -103,6 +105,8 @@ def test_dataframe_from_a_result_and_a_batch(fake_server: FakeModelServer) -> No
     result = newsie.extract(text, base_url=fake_server.base_url)
     frame = newsie.to_dataframe([result])
     assert list(frame["type"]) == ["order"]
+    assert list(frame["buyer"]) == ["Acme Motors"] and list(frame["quantity_value"]) == [5.0]
+    assert list(frame["quantity_unit"]) == ["GWh"]
     assert len(newsie.to_dataframe([result, result])) == 2
 
 
@@ -154,16 +158,56 @@ def _custom_result() -> newsie.Extraction:
                              events=[expansion, unknown, order])
 
 
-def test_csv_columns_are_the_same_for_every_type_and_filled_by_field_kind() -> None:
+def test_csv_has_a_column_per_field_of_the_types_present() -> None:
     rows = list(csv.DictReader(io.StringIO(to_csv([_custom_result()]))))
     expansion, unknown, order = rows
     assert expansion["type"] == "plant_expansion"
-    assert (expansion["quantity"], expansion["value"]) == ("40 GWh", "EUR 2 billion")
-    assert expansion["fields"] == ("company: Acme; capacity: 40 GWh; cost: EUR 2 billion; "
-                                   "site: Debrecen")
-    assert unknown["type"] == "price_change" and unknown["quantity"] == "5%"
-    assert unknown["fields"] == "product: cells; change: 5%"
-    assert order["quantity"] == "5 GWh" and order["value"] == ""
+    assert (expansion["company"], expansion["site"]) == ("Acme", "Debrecen")
+    assert (float(expansion["capacity_value"]), expansion["capacity_unit"]) == (40, "GWh")
+    assert (float(expansion["cost_amount"]), expansion["cost_currency"]) == (2e9, "EUR")
+    assert unknown["type"] == "price_change" and unknown["product"] == "cells"
+    assert (float(unknown["change_value"]), unknown["change_unit"]) == (-5, "%")
+    assert float(order["quantity_value"]) == 5 and order["value_amount"] == ""
+    assert order["company"] == "" and expansion["buyer"] == ""  # each type's own, blank else
+    header = next(csv.reader(io.StringIO(to_csv([_custom_result()]))))
+    assert header[:3] == ["event_id", "status", "article"] and "fields" not in header
+    assert len({r["event_id"] for r in rows}) == 3
+
+
+def test_read_and_found_nothing_differs_from_never_read() -> None:
+    results = _table_results()
+    rows = list(csv.DictReader(io.StringIO(to_csv(results))))
+    assert [(r["article"], r["status"]) for r in rows] == [
+        (results[0].source, "event"), (results[0].source, "event"),
+        ("b.txt", "no events"), ("c.txt", "failed")]
+    assert "no text after cleaning" in rows[-1]["error"] and rows[-1]["type"] == ""
+
+
+def test_event_ids_are_stable_across_runs() -> None:
+    first = to_csv([_custom_result()])
+    assert to_csv([_custom_result()]) == first
+
+
+def test_table_shows_roles_and_quantity() -> None:
+    out = io.StringIO()
+    order = newsie.Order(summary="o", parties=[newsie.Party(name="Acme")], buyer="Acme",
+                         supplier="Borealis",
+                         quantity=newsie.Quantity(value=5, unit="GWh", text="5 GWh"))
+    print_table([newsie.Extraction(source="a.txt", text="x", model="m", events=[order])],
+                Console(file=out, width=120))
+    text = out.getvalue()
+    assert "buyer: Acme" in text and "supplier: Borealis" in text and "5 GWh" in text
+
+
+def test_a_piped_table_does_not_wrap() -> None:
+    from newsie.output.export import table_console
+
+    out = io.StringIO()  # not a terminal, as when piped
+    print_table(_table_results(), table_console(out))
+    lines = out.getvalue().splitlines()
+    assert any(cell_len(line) > 80 for line in lines)
+    order = _table_results()[0].events[0]  # type: ignore[union-attr]
+    assert any(order.summary in line for line in lines)  # on one line, whole
 
 
 def test_summary_counts_events_of_every_type() -> None:

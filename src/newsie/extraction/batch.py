@@ -233,14 +233,19 @@ def run_many(
     extractor: Extractor, inputs: Iterable[Item] | ArticleInput, concurrency: int
 ) -> Iterator[Extraction | Failure]:
     """Results in input order, with at most `concurrency` articles in flight; the next
-    articles are read (a thread ahead) while the model answers, never all of them first."""
+    articles are read (a thread ahead) while the model answers, never all of them first.
+
+    Ctrl-C, or a caller that stops iterating, returns at once: what has not started is
+    cancelled, and a generation under way is left to finish in its thread, unwaited.
+    """
     size, chars = extractor.max_bytes, extractor.max_chars
     items = read_ahead(
         (load_or_fail(item, max_bytes=size, max_chars=chars)
          for item in expand_inputs(inputs, max_bytes=size, max_chars=chars)),
         depth=max(1, concurrency))
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        pending: deque[Future[Extraction | Failure]] = deque()
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+    pending: deque[Future[Extraction | Failure]] = deque()
+    try:
         for item in items:
             if isinstance(item, Failure):  # failed while reading: recorded in its place
                 pending.append(Future())
@@ -251,6 +256,10 @@ def run_many(
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    except BaseException:  # KeyboardInterrupt, GeneratorExit: no wait for the model
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 async def arun_many(

@@ -8,16 +8,20 @@ thread and awaits the model on the event loop, so a service's loop is never bloc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import dataclasses
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
+from ..core.errors import ConfigurationError
 from ..events import Extraction, Usage
 from ..model.backend import Backend
 from ..model.cache import ResponseCache
+from ..model.endpoint import Endpoint
 from ..model.resolve import resolve_backend
 from ..reading.article import MAX_INPUT_BYTES, MAX_TEXT_CHARS, Article, ArticleInput, load_article
 from .flow import CHUNK_CHARS, Answer, Ask, Flow, Plan, Stages, article_flow
@@ -28,6 +32,32 @@ if TYPE_CHECKING:
     import openai
 
 R = TypeVar("R")
+
+#: What `stages=` may be, and what each means.
+STAGES = {1: "one call per article", 2: "detect events first, then one call per event"}
+
+#: The endpoint's settings a caller may pass (`timeout`, `max_attempts`, ...); the server
+#: itself is named by `base_url`/`model`/`api_key`, and `embedded` is newsie's own business.
+ENDPOINT_OPTIONS = frozenset(f.name for f in dataclasses.fields(Endpoint)) - {
+    "base_url", "model", "api_key", "embedded"}
+
+
+def check_options(caller: str, options: Mapping[str, Any], *, endpoint_only: bool = False) -> None:
+    """A misspelt option raises Python's own TypeError naming the function the caller
+    called (`extract()`), not an internal class it would otherwise reach."""
+    allowed = set(ENDPOINT_OPTIONS)
+    if not endpoint_only:
+        allowed |= {name for name, p in inspect.signature(Extractor).parameters.items()
+                    if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    for name in options:
+        if name not in allowed:
+            raise TypeError(f"{caller}() got an unexpected keyword argument {name!r}")
+
+
+def check_stages(stages: object) -> None:
+    if isinstance(stages, bool) or stages not in STAGES:
+        allowed = "; ".join(f"{k} ({v})" for k, v in STAGES.items())
+        raise ConfigurationError(f"stages={stages!r} is not one of: {allowed}")
 
 
 def _step(flow: Flow, answers: list[Answer] | None) -> tuple[list[Ask] | None, Extraction | None]:
@@ -117,6 +147,8 @@ class Extractor:
         types: TypesArg = None,
         **endpoint_options: Any,
     ) -> None:
+        check_options("Extractor", endpoint_options, endpoint_only=True)
+        check_stages(stages)
         self._owns_backend = backend is None
         self.backend = resolve_backend(backend=backend, base_url=base_url, api_key=api_key,
                                        model=model, client=client, **endpoint_options)

@@ -273,7 +273,8 @@ def _score(records: list[dict[str, Any]], window: int,
         from splink import DuckDBAPI, Linker, SettingsCreator, block_on
         from splink.blocking_rule_library import CustomRule
     except ImportError as exc:
-        raise ImportError(f"linking needs splink: pip install 'newsie[link]' ({exc})") from exc
+        raise ImportError(
+            f"linking needs splink: pip install 'newsie-events[link]' ({exc})") from exc
     schema = pa.schema([("unique_id", pa.int64()), ("type", pa.string()),
                         ("fams", pa.list_(pa.string())), ("nf", pa.int64()),
                         ("pairs", pa.list_(pa.string())), ("lo", pa.int64()),

@@ -165,6 +165,7 @@ class OrgRegistry:
         self._seen: dict[str, Counter[str]] = defaultdict(Counter)
         self._chosen: dict[str, str] = {}  # key -> the user's canonical name
         self._defined: dict[str, set[str]] = defaultdict(set)  # abbreviation key -> full keys
+        self._written: dict[str, str] = {}  # abbreviation key -> as an article wrote it
         self._declared: list[tuple[str, str]] = []  # (child key, parent key), the user's
         self._relations: list[tuple[list[str], list[str]]] = []  # (child, parent) candidates
         self._short_forms = short_forms
@@ -198,6 +199,7 @@ class OrgRegistry:
         for short, full in pairs.items():
             self._defined[org_key(short)].add(org_key(full))
             self._seen[org_key(full)][full] += 1
+            self._written[org_key(short)] = short
         self._relations += _relations(text)
         self._resolved = False
         return pairs
@@ -275,6 +277,12 @@ class OrgRegistry:
             # without a legal form
             ranked = sorted(counts, key=lambda n: (-len(org_key(n)), -counts[n], len(n), n))
             self._names[root] = list(dict.fromkeys(chosen[:1] + ranked))
+        # an abbreviation one article defines names its organization everywhere, also
+        # where no event used it: it is one of the organization's aliases
+        for short, fulls in self._defined.items():
+            full = next(iter(fulls))
+            if len(fulls) == 1 and short not in sets and full in sets:
+                self._names[sets.find(full)].append(self._written[short])
         # the user's parents first: the first parent found for an organization stands
         self._up: dict[str, str] = {}
         for child, parent in [*self._declared, *self._stated(), *extends]:
@@ -398,7 +406,8 @@ def _fuzzy_pairs(keys: list[str], short_forms: bool = True
             words = set(a.split())
             containers = [b for b in block if len(b) > len(a) and words <= set(b.split())]
             if len(a) >= _MIN_CONTAINED and containers:
-                if short_forms and len(containers) == 1:
+                # always: one word that starts exactly one longer name ("Huayou Cobalt")
+                if len(containers) == 1 and (short_forms or " " not in a):
                     same.append((a, containers[0]))
                 else:  # the nearest name it extends is its parent
                     extends += [(b, a) for b in containers if b.startswith(a + " ")]

@@ -19,9 +19,12 @@ COLUMNS = ["organization", "date", "type", "counterparties", "quantity", "summar
 def timeline_rows(linked: Iterable[LinkedEvent], org: str | None = None) -> list[dict[str, Any]]:
     """One row per organization and linked event, by organization then date.
 
-    With `org`, only that organization's rows: its canonical name or any alias matches.
+    With `org`, only that organization's rows: its canonical name or any alias (an
+    abbreviation an article defined, a name from the alias file) matches, and a name that
+    starts exactly one organization's name ("Huayou" for "Huayou Cobalt") is that one.
     """
-    wanted = org_key(org) if org is not None else None
+    linked = list(linked)
+    wanted = org_key(_wanted(linked, org)) if org is not None else None
     rows: list[dict[str, Any]] = []
     for event in linked:
         for party in event.parties:
@@ -41,13 +44,27 @@ def timeline_rows(linked: Iterable[LinkedEvent], org: str | None = None) -> list
     return rows
 
 
+def _wanted(linked: list[LinkedEvent], org: str) -> str:
+    """The name `org` stands for among the linked events' parties (`org` if none)."""
+    key = org_key(org)
+    names: dict[str, str] = {}  # key of every name and alias -> canonical name
+    for event in linked:
+        for party in event.parties:
+            for name in (party.name, *party.aliases):
+                names.setdefault(org_key(name), party.name)
+    if key in names:
+        return names[key]
+    starting = {c for k, c in names.items() if key and k.startswith(key + " ")}
+    return starting.pop() if len(starting) == 1 else org
+
+
 def timeline(linked: Iterable[LinkedEvent], org: str | None = None) -> Any:
     """`org`'s linked events in date order as a pandas DataFrame (every organization's
     without `org`); `sources` and `evidence` ("source [start:end] text") are lists."""
     try:
         import pandas as pd
     except ImportError as exc:
-        raise ImportError("timeline needs pandas: pip install 'newsie[pandas]'") from exc
+        raise ImportError("timeline needs pandas: pip install 'newsie-events[pandas]'") from exc
     rows = timeline_rows(linked, org)
     for row in rows:
         sources = row.pop("sources")

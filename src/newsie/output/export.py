@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -16,58 +17,99 @@ from rich.table import Table
 from rich.text import Text
 
 from ..core.errors import ResultsFileError
-from ..events import Event, Extraction, Failure, Kind, Money, Quantity, own_fields
+from ..events import Event, Extraction, Failure, Kind, Money, Quantity, field_kind, own_fields
 from ..reading.article import identity_of
 
-#: The same columns for every type: `quantity` and `value` hold an event's first quantity
-#: and amount of money, whatever its fields are called; `fields` all of its own fields.
-COLUMNS = ["source", "title", "published", "type", "summary", "parties", "people", "date",
-           "location", "quantity", "value", "fields", "evidence_start", "evidence_end",
-           "evidence"]
+#: Columns every row has, before the columns of the types present and after them. `status`
+#: is "event" for an event's row; an article with no events gets one "no events" row, and a
+#: failed one a "failed" row with its `error`: read and found nothing is not never read.
+HEAD = ["event_id", "status", "article", "title", "published", "type", "summary", "parties",
+        "people", "date", "location"]
+TAIL = ["evidence_start", "evidence_end", "evidence", "error"]
+#: Backwards-compatible name: the fixed columns (a table adds its types' own in between).
+COLUMNS = [*HEAD, *TAIL]
 
-
-def _first(ev: Event, kind: Kind) -> str | None:
-    value = next(iter(ev.fields_of(kind).values()), None)
-    return value.text if isinstance(value, (Quantity, Money)) else None
+#: The parts a Quantity or Money field spreads into: `quantity_value`, `value_currency`...
+_PARTS: dict[Kind, tuple[str, ...]] = {Kind.QUANTITY: ("value", "unit"),
+                                       Kind.MONEY: ("amount", "currency")}
 
 
 def _words(value: Any) -> str:
     if isinstance(value, (Quantity, Money)):
         return value.text
     if isinstance(value, list):
-        return ", ".join(_words(v) for v in value)
+        return "; ".join(_words(v) for v in value)
     if isinstance(value, dict) and "text" in value:
         return str(value["text"])
     return str(value)
 
 
-def own_values(ev: Event) -> str:
-    """'buyer: Acme; quantity: 5 GWh': the type's own filled fields, as written."""
+def _own_values(ev: Event) -> dict[str, Any]:
+    """An event's own fields, by name, as its type declares them (or, for a type this
+    process does not know, as the record holds them)."""
     values = {name: getattr(ev, name) for name in own_fields(type(ev))}
     values.update(ev.model_extra or {})  # an UnknownEvent keeps its fields here
-    return "; ".join(f"{name}: {_words(v)}" for name, v in values.items()
+    return values
+
+
+def _kind_of(ev: Event, name: str) -> Kind | None:
+    info = own_fields(type(ev)).get(name)
+    if info is not None:
+        return field_kind(info)
+    shaped = {n: k for k in _PARTS for n in ev.fields_of(k)}  # an UnknownEvent's by shape
+    return shaped.get(name)
+
+
+def _field_cells(ev: Event) -> dict[str, Any]:
+    """One cell per own field (`buyer`, `product`), a Quantity or Money as its parts
+    (`quantity_value`, `quantity_unit`), lists joined with '; '. A name that would clash
+    with a fixed column is prefixed with the type (`mytype_title`)."""
+    cells: dict[str, Any] = {}
+    for name, value in _own_values(ev).items():
+        kind = _kind_of(ev, name)
+        column = f"{ev.type}_{name}" if name in COLUMNS else name
+        if kind in _PARTS:
+            data = value.model_dump() if isinstance(value, (Quantity, Money)) else value
+            for part in _PARTS[kind]:
+                cells[f"{column}_{part}"] = data.get(part) if isinstance(data, dict) else None
+        else:
+            cells[column] = None if value in (None, [], "", {}) else _words(value)
+    return cells
+
+
+def own_values(ev: Event) -> str:
+    """'buyer: Acme; quantity: 5 GWh': the type's own filled fields, as written."""
+    return "; ".join(f"{name}: {_words(v)}" for name, v in _own_values(ev).items()
                      if v not in (None, [], "", {}))
 
 
+def event_id(result: Extraction, index: int) -> str:
+    """Stable across runs: the article's identity (source and text) and the event's place."""
+    return hashlib.sha1(f"{identity_of(result)}\x00{index}".encode()).hexdigest()[:16]
+
+
 def event_rows(results: Iterable[Extraction | Failure]) -> list[dict[str, Any]]:
+    """One row per event, one per article without events, one per failed article."""
     rows: list[dict[str, Any]] = []
     for result in results:
         if isinstance(result, Failure):
+            rows.append({"status": "failed", "article": result.source,
+                         "error": error_line(result)})
             continue
-        for ev in result.events:
+        article = {"article": result.source, "title": result.title,
+                   "published": result.published}
+        if not result.events:
+            rows.append({"status": "no events", **article})
+        for index, ev in enumerate(result.events):
             rows.append({
-                "source": result.source,
-                "title": result.title,
-                "published": result.published,
+                "event_id": event_id(result, index), "status": "event", **article,
                 "type": ev.type,
                 "summary": ev.summary,
                 "parties": "; ".join(p.name for p in ev.parties),
                 "people": "; ".join(p.name for p in ev.people),
                 "date": ev.date,
                 "location": ev.location,
-                "quantity": _first(ev, Kind.QUANTITY),
-                "value": _first(ev, Kind.MONEY),
-                "fields": own_values(ev),
+                **_field_cells(ev),
                 "evidence_start": ev.evidence[0].start if ev.evidence else None,
                 "evidence_end": ev.evidence[-1].end if ev.evidence else None,
                 "evidence": " … ".join(s.text for s in ev.evidence),
@@ -75,11 +117,21 @@ def event_rows(results: Iterable[Extraction | Failure]) -> list[dict[str, Any]]:
     return rows
 
 
+def columns_of(rows: Iterable[dict[str, Any]]) -> list[str]:
+    """The fixed columns, with the own fields of the types present in between, in the
+    order first seen."""
+    own: dict[str, None] = {}
+    for row in rows:
+        own.update(dict.fromkeys(k for k in row if k not in COLUMNS))
+    return [*HEAD, *own, *TAIL]
+
+
 def to_csv(results: Iterable[Extraction | Failure]) -> str:
+    rows = event_rows(results)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns_of(rows), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(event_rows(results))
+    writer.writerows(rows)
     return buffer.getvalue()
 
 
@@ -88,12 +140,35 @@ def error_line(failure: Failure) -> str:
     return f"{failure.source}: {failure.message.removeprefix(failure.source + ': ')}"
 
 
-def print_table(results: Iterable[Extraction | Failure], console: Console) -> None:
-    """Per article, its name and then one row per event, sized to the console's width.
+def _roles(ev: Event) -> str:
+    named = ev.fields_of(Kind.ORG)
+    if not named:
+        return "; ".join(p.name for p in ev.parties)
+    return "; ".join(f"{name}: {_words(v)}" for name, v in named.items())
 
-    Only type, date, summary and parties: the summary already says what and how much,
-    and wraps at word boundaries instead of being cut.
+
+def _amounts(ev: Event) -> str:
+    return "; ".join(_words(v) for k in _PARTS for v in ev.fields_of(k).values())
+
+
+#: The width of a piped table: wider than any row, so none wraps.
+PIPED_WIDTH = 10_000
+
+
+def table_console(file: IO[str]) -> Console:
+    """A terminal's width on a terminal; piped, wide enough that no row wraps."""
+    if file.isatty():
+        return Console(file=file)
+    return Console(file=file, width=PIPED_WIDTH, soft_wrap=True)
+
+
+def print_table(results: Iterable[Extraction | Failure], console: Console) -> None:
+    """Per article, its name and then one row per event, sized to the console's width:
+    type, date, summary, the roles by name (`buyer: ...; supplier: ...`), amounts.
+
+    The summary wraps at word boundaries instead of being cut.
     """
+    fit = console.width < PIPED_WIDTH  # piped: each column as wide as its widest cell
     for result in results:
         if isinstance(result, Failure):
             console.print(Text(f"error: {error_line(result)}", style="red"), overflow="fold")
@@ -102,23 +177,25 @@ def print_table(results: Iterable[Extraction | Failure], console: Console) -> No
         if not result.events:
             console.print("  (no events)")
         else:
-            table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False)
+            table = Table(box=box.SIMPLE_HEAD, expand=fit, pad_edge=False)
             table.add_column("type", no_wrap=True)
             table.add_column("date", no_wrap=True)
-            table.add_column("summary", ratio=3)
-            table.add_column("parties", ratio=2)
+            table.add_column("summary", ratio=3 if fit else None)
+            table.add_column("roles", ratio=2 if fit else None)
+            table.add_column("quantity", ratio=1 if fit else None)
             for ev in result.events:
-                table.add_row(ev.type, ev.date or "", ev.summary,
-                              "; ".join(p.name for p in ev.parties))
+                table.add_row(ev.type, ev.date or "", ev.summary, _roles(ev), _amounts(ev))
             console.print(table)
 
 
 def to_dataframe(results: Iterable[Extraction | Failure]) -> Any:
+    """The rows of `to_csv` as a pandas DataFrame, with the same columns."""
     try:
         import pandas as pd
     except ImportError as exc:
-        raise ImportError("to_dataframe needs pandas: pip install 'newsie[pandas]'") from exc
-    return pd.DataFrame(event_rows(results), columns=COLUMNS)
+        raise ImportError("to_dataframe needs pandas: pip install 'newsie-events[pandas]'") from exc
+    rows = event_rows(results)
+    return pd.DataFrame(rows, columns=columns_of(rows))
 
 
 def parse_result(line: str) -> Extraction | Failure:

