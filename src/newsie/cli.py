@@ -9,6 +9,7 @@ import contextlib
 import logging
 import sys
 import time
+import warnings
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 import newsie
 
-from .core.errors import DateError, ResultsFileError
+from .core.errors import CacheWarning, DateError, ResultsFileError
 from .events import Extraction, Failure, LinkedEvent
 from .extraction.batch import Item, expand_inputs, load_or_fail, run_many, skip_done
 from .extraction.registry import resolve_types
@@ -369,15 +370,34 @@ def eval_(
 @cache_app.command("info")
 def cache_info() -> None:
     """Where the cache is, and how much it holds."""
-    cache = ResponseCache()
-    typer.echo(f"{cache.directory}: {len(cache)} answers, {cache.volume() / 1e6:.1f} MB")
+    cache = _open_cache()
+    if cache.problem:
+        typer.echo(f"{cache.directory}: unusable ({cache.problem}); `newsie cache clear` "
+                   "resets a corrupt one")
+    else:
+        typer.echo(f"{cache.directory}: {len(cache)} answers, {cache.volume() / 1e6:.1f} MB")
+    cache.close()
 
 
 @cache_app.command("clear")
 def cache_clear() -> None:
-    """Delete every cached model answer."""
-    cache = ResponseCache()
-    typer.echo(f"removed {cache.clear()} answers from {cache.directory}")
+    """Delete every cached model answer (a corrupt cache is reset)."""
+    cache = _open_cache()
+    try:
+        removed = cache.clear()
+    except OSError as exc:
+        err.print(f"error: cannot clear the cache at {cache.directory}: {exc}", markup=False,
+                  soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        cache.close()
+    typer.echo(f"removed {removed} answers from {cache.directory}")
+
+
+def _open_cache() -> ResponseCache:
+    with warnings.catch_warnings():  # these commands report the problem themselves
+        warnings.simplefilter("ignore", CacheWarning)
+        return ResponseCache()
 
 
 def main() -> None:
