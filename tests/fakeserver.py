@@ -40,7 +40,7 @@ def events_reply(events: list[dict[str, Any]]) -> Reply:
 
 
 class FakeModelServer:
-    def __init__(self) -> None:
+    def __init__(self, *, keep_alive: bool = False) -> None:
         self.script: list[Reply] = [events_reply([])]
         #: when set, answers every request instead of the script
         self.responder: Callable[[dict[str, Any]], Reply] | None = None
@@ -48,11 +48,28 @@ class FakeModelServer:
         self.headers: list[dict[str, str]] = []
         self.stopped = threading.Event()
         self._die_after: int | None = None
+        #: connections accepted and not yet closed (HTTP/1.1 keeps them open: `keep_alive`)
+        self.open_connections = 0
+        self._count_lock = threading.Lock()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                with outer._count_lock:
+                    outer.open_connections += 1
+
+            def finish(self) -> None:
+                try:
+                    super().finish()
+                finally:
+                    with outer._count_lock:
+                        outer.open_connections -= 1
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))

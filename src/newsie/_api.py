@@ -8,7 +8,7 @@ from typing import Any
 
 from .core.errors import NewsieError
 from .events import Extraction, Failure, LinkedEvent
-from .extraction.batch import arun_many, failure, run_many
+from .extraction.batch import aowned_run_many, failure, owned_run_many
 from .extraction.extractor import Extractor
 from .linking.link import link
 from .output.evaluation import Score
@@ -43,8 +43,11 @@ async def aextract(
     **options: Any,
 ) -> Extraction:
     """`extract` for services running an event loop: the loop is never blocked."""
-    with Extractor(**options) as extractor:
+    extractor = Extractor(**options)
+    try:
         return await extractor.aextract(article, source=source, published=published)
+    finally:
+        await extractor.aclose()  # its async client is closed on this loop
 
 
 def extract_many(
@@ -58,9 +61,10 @@ def extract_many(
     `published`, `title`, `source` or `url` when known.
 
     An article that fails (a bad feed line too) becomes a `Failure` record; the others go on.
-    `options` are those of `extract`.
+    `options` are those of `extract`. The model's connections are closed once the results
+    end, or once the caller stops reading them.
     """
-    return run_many(Extractor(**options), inputs, concurrency)
+    return owned_run_many(Extractor(**options), inputs, concurrency)
 
 
 def aextract_many(
@@ -70,7 +74,7 @@ def aextract_many(
     **options: Any,
 ) -> AsyncIterator[Extraction | Failure]:
     """The async twin of `extract_many`: ``async for result in newsie.aextract_many(...)``."""
-    return arun_many(Extractor(**options), inputs, concurrency)
+    return aowned_run_many(Extractor(**options), inputs, concurrency)
 
 
 def evaluate(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from ..events import Extraction, Failure, Summary, Usage
@@ -118,7 +118,7 @@ async def aextract_one(extractor: Extractor, item: ArticleInput) -> Extraction |
 
 def run_many(
     extractor: Extractor, inputs: Iterable[Item] | ArticleInput, concurrency: int
-) -> Iterator[Extraction | Failure]:
+) -> Generator[Extraction | Failure, None, None]:
     """Results in input order, with at most `concurrency` articles in flight."""
     items = expand_inputs(inputs, max_bytes=extractor.max_bytes, max_chars=extractor.max_chars)
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
@@ -137,7 +137,7 @@ def run_many(
 
 async def arun_many(
     extractor: Extractor, inputs: Iterable[Item] | ArticleInput, concurrency: int
-) -> AsyncIterator[Extraction | Failure]:
+) -> AsyncGenerator[Extraction | Failure, None]:
     items = expand_inputs(inputs, max_bytes=extractor.max_bytes, max_chars=extractor.max_chars)
     pending: deque[asyncio.Future[Extraction | Failure]] = deque()
     try:
@@ -158,6 +158,33 @@ async def arun_many(
     finally:  # the caller stopped iterating (break, cancel): nothing runs on unasked
         for task in pending:
             task.cancel()
+
+
+def owned_run_many(
+    extractor: Extractor, inputs: Iterable[Item] | ArticleInput, concurrency: int
+) -> Iterator[Extraction | Failure]:
+    """`run_many` over an extractor made for this batch: closed (its connections and cache
+    handles released) once the results end or the caller stops reading them."""
+    results = run_many(extractor, inputs, concurrency)
+    try:
+        yield from results
+    finally:
+        results.close()
+        extractor.close()
+
+
+async def aowned_run_many(
+    extractor: Extractor, inputs: Iterable[Item] | ArticleInput, concurrency: int
+) -> AsyncIterator[Extraction | Failure]:
+    """The async twin of `owned_run_many`: the extractor's async clients are closed on the
+    loop that used them."""
+    results = arun_many(extractor, inputs, concurrency)
+    try:
+        async for result in results:
+            yield result
+    finally:
+        await results.aclose()
+        await extractor.aclose()
 
 
 def summarize(results: Iterable[Extraction | Failure]) -> Summary:

@@ -64,6 +64,13 @@ class EmbeddedBackend:
         if delegate is not None:
             delegate.close()
 
+    async def aclose(self) -> None:
+        """`close` from a coroutine: this loop's loopback client is closed on it."""
+        with self._lock:
+            delegate, self._delegate = self._delegate, None
+        if delegate is not None:
+            await delegate.aclose()
+
     def __repr__(self) -> str:
         return f"EmbeddedBackend(model={self._model!r})"
 

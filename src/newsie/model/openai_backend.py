@@ -60,6 +60,26 @@ def async_client(endpoint: Endpoint) -> openai.AsyncOpenAI:
     return openai.AsyncOpenAI(**_client_options(endpoint), http_client=http)
 
 
+def _close_on(loop: asyncio.AbstractEventLoop, client: openai.AsyncOpenAI) -> None:
+    """Close an async client on the loop it belongs to, from any thread.
+
+    On the calling thread's own running loop the close is scheduled (`aclose` awaits it
+    instead); a closed loop can run nothing, and its sockets go with it.
+    """
+    if loop.is_closed():
+        return
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        loop.create_task(client.close())
+    elif loop.is_running():
+        asyncio.run_coroutine_threadsafe(client.close(), loop).result(timeout=10)
+    else:
+        loop.run_until_complete(client.close())
+
+
 class OpenAIBackend:
     """A `Backend` for one OpenAI-compatible server, or for a caller's ready openai client."""
 
@@ -94,8 +114,9 @@ class OpenAIBackend:
         self._sync: instructor.Instructor | None = None
         self._own_sync: openai.OpenAI | None = None
         self._given_async: instructor.AsyncInstructor | None = None
+        #: each loop's instructor and the client under it (closed by `close`)
         self._by_loop: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, instructor.AsyncInstructor
+            asyncio.AbstractEventLoop, tuple[instructor.AsyncInstructor, openai.AsyncOpenAI]
         ] = weakref.WeakKeyDictionary()
         log_redactor.guard(endpoint.secrets())
 
@@ -151,12 +172,25 @@ class OpenAIBackend:
         return result, meter.usage
 
     def close(self) -> None:
-        """Close the sync client newsie built; a caller's client stays theirs to close."""
+        """Close the clients newsie built (the sync one and each loop's async one); a
+        caller's client stays theirs to close."""
         with self._lock:
             own, self._own_sync, self._sync = self._own_sync, None, None
-            self._by_loop.clear()  # their loops may be gone: nothing left to await them on
+            loops = list(self._by_loop.items())
+            self._by_loop.clear()
         if own is not None:
             own.close()
+        for loop, (_, client) in loops:
+            _close_on(loop, client)
+
+    async def aclose(self) -> None:
+        """`close` from a coroutine: this loop's client is awaited closed here."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            made = self._by_loop.pop(loop, None)
+        if made is not None:
+            await made[1].close()
+        await asyncio.to_thread(self.close)
 
     def __repr__(self) -> str:
         return f"OpenAIBackend({self.settings!r})"
@@ -194,10 +228,10 @@ class OpenAIBackend:
             loop = asyncio.get_running_loop()
             made = self._by_loop.get(loop)
             if made is None:
-                made = instructor.from_openai(
-                    async_client(self.settings), mode=instructor.Mode.JSON_SCHEMA)
+                client = async_client(self.settings)
+                made = instructor.from_openai(client, mode=instructor.Mode.JSON_SCHEMA), client
                 self._by_loop[loop] = made
-            return made
+            return made[0]
 
     def _request(
         self, messages: Messages, response_model: type[T]
