@@ -315,4 +315,4 @@ def test_a_country_does_not_make_two_buyers_one_party() -> None:
     assert len(orders) == 2
     for event in orders:
         assert "China" not in {p.name for p in event.parties}
-        assert not any("China" == a for p in event.parties for a in p.aliases)
+        assert not any(a == "China" for p in event.parties for a in p.aliases)
