@@ -97,14 +97,20 @@ def evaluate(
         folder = Path(articles) if articles else None
         items: list[ArticleInput] = []
         unread: list[Failure] = []
+        unfound: dict[str, str] = {}
         for key, record in _eval.read_gold(gold_path).items():
-            path = _eval.find_article(gold_path, key, folder)
+            try:
+                path = _eval.find_article(gold_path, key, folder)
+            except FileNotFoundError as exc:  # scored as failed; the others go on
+                unfound[key] = f"{type(exc).__name__}: {exc}"
+                continue
             try:  # the gold knows the publication date; relative dates need it
                 items.append(load_article(path, published=record.get("published")))
             except NewsieError as exc:
                 unread.append(failure(path, exc))
         predictions = [*unread, *extract_many(items, **options)]
-    elif isinstance(predictions, (str, Path)) and not _eval.is_gold_format(predictions):
+        return _eval.evaluate(gold, predictions, unfound)
+    if isinstance(predictions, (str, Path)) and not _eval.is_gold_format(predictions):
         predictions = read_results(predictions)  # the one reader of result files
     return _eval.evaluate(gold, predictions)
 

@@ -39,6 +39,10 @@ class ResultsFileError(NewsieError):
     """A file read as `newsie extract` JSONL holds a line that is not a result."""
 
 
+class GoldFileError(NewsieError, ValueError):
+    """A gold file holds a line that is not a gold record; the message names file and line."""
+
+
 class TemplateError(NewsieError):
     """A prompt template is missing, broken, or tried something the sandbox forbids."""
 

@@ -17,6 +17,7 @@ from typing import Any
 from number_parser import parse as words_to_digits
 from pydantic import BaseModel
 
+from ..core.errors import GoldFileError
 from ..events import Extraction, Failure, Kind
 
 #: The only company suffixes the rules strip, as words after punctuation is removed.
@@ -271,11 +272,22 @@ def score(predictions: Mapping[str, list[Simple]], gold: Mapping[str, list[Simpl
 
 
 def read_gold(path: str | Path) -> dict[str, dict[str, Any]]:
+    """Gold records by id; a line that is not a JSON object with a text `id` is a
+    `GoldFileError` that names the file and the line."""
     records = {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.strip():
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
             record = json.loads(line)
-            records[record["id"]] = record
+        except ValueError as exc:
+            raise GoldFileError(f"{path}:{number}: not JSON ({exc})") from None
+        if not isinstance(record, dict):
+            raise GoldFileError(f"{path}:{number}: a gold line is a JSON object with an "
+                                f"`id` and `events`, not {type(record).__name__}")
+        if not isinstance(record.get("id"), str) or not record["id"].strip():
+            raise GoldFileError(f"{path}:{number}: a gold line needs an `id` (text)")
+        records[record["id"]] = record
     return records
 
 
@@ -316,20 +328,30 @@ def read_predictions(path: str | Path) -> dict[str, list[Simple]]:
 
 
 def evaluate(gold: str | Path,
-             predictions: str | Path | Iterable[Extraction | Failure]) -> Score:
+             predictions: str | Path | Iterable[Extraction | Failure],
+             unread: Mapping[str, str] | None = None) -> Score:
     """Score results, or a file of gold-format predictions, against a gold JSONL file; the
-    failed articles are listed in the Score, not scored."""
+    failed articles (and `unread`, gold id: error, those never found) are listed in the
+    Score, not scored."""
     truth = {k: from_gold(v) for k, v in read_gold(gold).items()}
     found, failed = ((read_predictions(predictions), {})
                      if isinstance(predictions, (str, Path)) else from_results(predictions))
-    return score(found, truth, failed)
+    return score(found, truth, {**failed, **(unread or {})})
 
 
 def find_article(gold_path: Path, article: str, articles: Path | None) -> Path:
-    """`<id>.txt` beside the gold file, in its `articles/`, or in `articles`."""
+    """`<id>.<ext>` beside the gold file, in its `articles/`, or in `articles`.
+
+    The id is a file name compared as it is, never a pattern and never a path: an id such
+    as `../secret` or `*` names no file, so nothing outside those folders is read.
+    """
     folders = [articles] if articles else [gold_path.parent, gold_path.parent / "articles"]
     for folder in folders:
-        for candidate in sorted(folder.glob(f"{article}.*")):
-            if candidate.suffix != ".jsonl":
+        if not folder.is_dir():
+            continue
+        for candidate in sorted(folder.iterdir()):
+            if candidate.stem == article and candidate.suffix != ".jsonl" and \
+                    candidate.is_file():
                 return candidate
-    raise FileNotFoundError(f"no article file for gold id {article} in {folders}")
+    raise FileNotFoundError(f"no article file for gold id {article!r} in "
+                            f"{', '.join(str(f) for f in folders)}")
