@@ -22,6 +22,19 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop: bool = False  # close the connection mid-body
+    #: an answer that takes time: asked as a stream, these pieces come as server-sent
+    #: events `token_delay` apart; asked whole, the body comes after all that time
+    tokens: list[str] | None = None
+    token_delay: float = 0.0
+    #: the stream goes silent (for `stall_seconds`) after this many pieces
+    stall_after: int | None = None
+    stall_seconds: float = 30.0
+
+
+def streamed(content: str, pieces: int, **options: Any) -> Reply:
+    """`content` as an answer in `pieces` parts (see `Reply.tokens`)."""
+    size = max(1, -(-len(content) // pieces))
+    return Reply(tokens=[content[i:i + size] for i in range(0, len(content), size)], **options)
 
 
 def completion(content: str, prompt_tokens: int = 50, completion_tokens: int = 10,
@@ -79,7 +92,7 @@ class FakeModelServer:
                 index = min(len(outer.requests) - 1, len(outer.script) - 1)
                 # this request, not requests[-1]: another thread may have appended since
                 reply = outer.responder(request) if outer.responder else None
-                outer._send(self, reply or outer.script[index])
+                outer._send(self, reply or outer.script[index], bool(request.get("stream")))
                 if outer._die_after is not None and len(outer.requests) >= outer._die_after:
                     threading.Thread(target=outer.stop, daemon=True).start()
 
@@ -108,7 +121,14 @@ class FakeModelServer:
         """Close the listening socket once `requests` requests have been answered."""
         self._die_after = requests
 
-    def _send(self, handler: BaseHTTPRequestHandler, reply: Reply) -> None:
+    def _send(self, handler: BaseHTTPRequestHandler, reply: Reply,
+              stream: bool = False) -> None:
+        if reply.tokens is not None:
+            if stream:
+                self._stream(handler, reply)
+                return
+            time.sleep(reply.token_delay * len(reply.tokens))  # the whole answer, then
+            reply = Reply(body=completion("".join(reply.tokens)))
         if reply.delay:
             time.sleep(reply.delay)
         body = reply.body
@@ -127,6 +147,39 @@ class FakeModelServer:
                 handler.close_connection = True
                 return
             handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+    def _stream(self, handler: BaseHTTPRequestHandler, reply: Reply) -> None:
+        """Server-sent events as llama.cpp's server writes them, one piece at a time."""
+        def event(data: dict[str, Any] | str) -> None:
+            text = data if isinstance(data, str) else json.dumps(data)
+            handler.wfile.write(f"data: {text}\n\n".encode())
+            handler.wfile.flush()
+
+        def chunk(content: str | None, finish: str | None = None) -> dict[str, Any]:
+            return {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0,
+                    "model": "fake", "choices": [{"index": 0, "finish_reason": finish,
+                                                  "delta": {"content": content}}]}
+        try:
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/event-stream")
+            handler.end_headers()
+            handler.close_connection = True
+            assert reply.tokens is not None
+            for i, piece in enumerate(reply.tokens):
+                if reply.stall_after is not None and i == reply.stall_after:
+                    self.stopped.wait(reply.stall_seconds)
+                    return
+                time.sleep(reply.token_delay)
+                event(chunk(piece))
+            event(chunk(None, "stop"))
+            event({"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0,
+                   "model": "fake", "choices": [],
+                   "usage": {"prompt_tokens": 50, "completion_tokens": len(reply.tokens),
+                             "total_tokens": 50 + len(reply.tokens)}})
+            event("[DONE]")
         except (BrokenPipeError, ConnectionResetError):
             pass
 

@@ -25,6 +25,7 @@ class EmbeddedBackend:
         self._options: dict[str, Any] = {
             "timeout": _local.REQUEST_TIMEOUT,
             "max_attempts": _local.REQUEST_ATTEMPTS,
+            "max_retry_seconds": _local.REQUEST_RETRY_SECONDS,
             **{k: v for k, v in options.items() if v is not None},
         }
         self._settings = Endpoint(embedded=True, **self._options)  # bad options fail here

@@ -24,8 +24,10 @@ from ..core.errors import ConfigurationError, NewsieError
 from ..core.redact import log_redactor
 from ..events import Usage
 from .backend import Messages, T
+from .bounds import answer_tokens
 from .endpoint import DEFAULT_MODEL, Endpoint
 from .faults import translate_error
+from .progress import AsyncProgressTransport, ProgressTransport
 from .repair import accept_control_characters
 from .retry import retry_policy
 from .usage import UsageMeter
@@ -45,18 +47,32 @@ def _client_options(endpoint: Endpoint) -> dict[str, Any]:
 
 
 def sync_client(endpoint: Endpoint) -> openai.OpenAI:
-    """An openai client for `endpoint`; to a loopback server it ignores proxy variables."""
+    """An openai client for `endpoint`; to a loopback server it ignores proxy variables, and
+    to the embedded engine it streams, judged by progress (`model.progress`)."""
+    import httpx2
     import openai
 
-    http = openai.DefaultHttpxClient(trust_env=False) if endpoint.loopback else None
+    http = None
+    if endpoint.embedded:
+        http = openai.DefaultHttpxClient(
+            trust_env=False, transport=ProgressTransport(httpx2.HTTPTransport(trust_env=False)))
+    elif endpoint.loopback:
+        http = openai.DefaultHttpxClient(trust_env=False)
     return openai.OpenAI(**_client_options(endpoint), http_client=http)
 
 
 def async_client(endpoint: Endpoint) -> openai.AsyncOpenAI:
     """The async twin of `sync_client`, for the running event loop only."""
+    import httpx2
     import openai
 
-    http = openai.DefaultAsyncHttpxClient(trust_env=False) if endpoint.loopback else None
+    http = None
+    if endpoint.embedded:
+        http = openai.DefaultAsyncHttpxClient(
+            trust_env=False,
+            transport=AsyncProgressTransport(httpx2.AsyncHTTPTransport(trust_env=False)))
+    elif endpoint.loopback:
+        http = openai.DefaultAsyncHttpxClient(trust_env=False)
     return openai.AsyncOpenAI(**_client_options(endpoint), http_client=http)
 
 
@@ -78,6 +94,12 @@ def _close_on(loop: asyncio.AbstractEventLoop, client: openai.AsyncOpenAI) -> No
         asyncio.run_coroutine_threadsafe(client.close(), loop).result(timeout=10)
     else:
         loop.run_until_complete(client.close())
+
+
+def request_max_tokens(limit: int, response_model: type[Any]) -> int:
+    """The endpoint's `max_tokens`, or fewer when the answer's schema cannot need more."""
+    needed = answer_tokens(response_model.model_json_schema())
+    return limit if needed is None else max(1, min(limit, needed))
 
 
 class OpenAIBackend:
@@ -247,7 +269,7 @@ class OpenAIBackend:
             "messages": messages,
             "response_model": response_model,
             "max_retries": ep.reasks,
-            "max_tokens": ep.max_tokens,
+            "max_tokens": request_max_tokens(ep.max_tokens, response_model),
             "temperature": ep.temperature,
             "hooks": hooks,
         }
