@@ -27,7 +27,6 @@ from .backend import Messages, T
 from .bounds import answer_tokens
 from .endpoint import DEFAULT_MODEL, Endpoint
 from .faults import translate_error
-from .progress import AsyncProgressTransport, ProgressTransport
 from .repair import accept_control_characters
 from .retry import retry_policy
 from .usage import UsageMeter
@@ -52,6 +51,8 @@ def sync_client(endpoint: Endpoint) -> openai.OpenAI:
     import httpx2
     import openai
 
+    from .progress import ProgressTransport  # httpx2 comes with openai: loaded with it
+
     http = None
     if endpoint.embedded:
         http = openai.DefaultHttpxClient(
@@ -65,6 +66,8 @@ def async_client(endpoint: Endpoint) -> openai.AsyncOpenAI:
     """The async twin of `sync_client`, for the running event loop only."""
     import httpx2
     import openai
+
+    from .progress import AsyncProgressTransport
 
     http = None
     if endpoint.embedded:
