@@ -194,3 +194,28 @@ def test_close_releases_the_connections_of_every_thread(tmp_path: Path) -> None:
     cache.close()
     assert db_handles() == 0
     pool.shutdown()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc")
+def test_a_cache_folder_that_cannot_be_made_warns_and_misses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NEWSIE_CACHE_DIR", "/proc/self/newsie-cache")  # no one may write here
+    with pytest.warns(CacheWarning):
+        cache = ResponseCache()
+    cache.put("k", ANSWER)
+    assert cache.get("k") is None
+    cache.close()
+    info = CliRunner().invoke(app, ["cache", "info"])
+    assert info.exit_code == 0 and "unusable" in info.output
+
+
+def test_cache_clear_on_a_file_is_one_clear_line(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "a-file"
+    home.write_text("not a folder")
+    monkeypatch.setenv("NEWSIE_CACHE_DIR", str(home))
+    cleared = CliRunner().invoke(app, ["cache", "clear"])
+    assert cleared.exit_code == 1 and "cannot clear the cache" in cleared.stderr
+    assert cleared.exception is None or isinstance(cleared.exception, SystemExit)
+    assert "Traceback" not in cleared.output

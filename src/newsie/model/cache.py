@@ -175,7 +175,8 @@ class ResponseCache:
     def clear(self) -> int:
         """Delete every answer; a corrupt database is removed and made anew (returns 0).
 
-        Raises `OSError` only when the directory itself cannot be written.
+        Raises `OSError` only when the directory itself cannot hold a cache (not a folder,
+        not writable).
         """
         if self.problem is None:
             try:
@@ -186,7 +187,10 @@ class ResponseCache:
         if self.directory.is_dir():
             for name in _DB_FILES:
                 (self.directory / name).unlink(missing_ok=True)
-        self._run(self._db)  # raises if the directory still cannot hold a cache
+        try:
+            self._run(self._db)
+        except _UNUSABLE as exc:
+            raise OSError(f"{self.directory} cannot hold a cache ({exc})") from exc
         self.problem = None
         return 0
 
