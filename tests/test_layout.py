@@ -60,8 +60,8 @@ def _layer(module: str) -> int:
 
 def test_every_private_module_lives_in_a_folder_named_for_its_concern() -> None:
     flat = sorted(p.name for p in SRC.glob("*.py"))
-    assert flat == ["__init__.py", "__main__.py", "_api.py", "cli.py", "events.py", "ray.py",
-                    "testing.py"]
+    assert flat == ["__init__.py", "__main__.py", "_api.py", "batch.py", "cli.py", "cli_batch.py",
+                    "events.py", "ray.py", "testing.py"]
     for folder in LAYERS.keys() - {"events"}:
         doc = ast.get_docstring(ast.parse((SRC / folder / "__init__.py").read_text()))
         assert doc, f"{folder}/__init__.py says what the folder is for"

@@ -8,7 +8,7 @@ import newsie
 PUBLIC = {
     "AliasFileError", "Article", "ArticleError", "Backend", "ConfigurationError",
     "ArticleTooLargeError",
-    "BinaryInputError", "DateError",
+    "BatchError", "BinaryInputError", "DateError",
     "EmptyArticleError", "Event", "Extraction", "Extractor", "Failure", "LinkedEvent",
     "LinkedSource", "LocalModelError",
     "MalformedArticleError", "Meeting", "MoU", "ModelError", "ModelOutputError", "Money",

@@ -1,10 +1,18 @@
 """Quality and cost of extraction with the embedded model, against a naive baseline.
 
-    python bench/extraction/quality.py DATASET_DIR [--limit N] [--no-baseline]
+    python bench/extraction/quality.py DATASET_DIR [DATASET_DIR ...] [--limit N]
+        [--no-baseline] [--cache DIR] [--save DIR] [--tag TAG]
 
-DATASET_DIR holds `gold.jsonl` and the articles (`<id>.txt`, or `articles/<id>.txt`). The
-articles are read by path at run time and never copied. Writes
-`bench/results/quality-<date>-<dataset>.md`.
+Each DATASET_DIR holds `gold.jsonl` and the articles (`<id>.txt`, or `articles/<id>.txt`);
+several are scored together, each article given its gold publication date as a feed user
+has it. The articles are read by path at run time and never copied. Writes
+`bench/results/quality-<date>-<datasets>[-<tag>].md`, with the errors counted by kind
+(duplicates of a matched event, events dropped by grounding by reason, false events on
+negative articles, one-sided orders, party-set errors).
+
+`--cache DIR` keeps newsie's model answers there: a second run with another post-processing
+(merging, grounding) but the same prompts replays them in seconds. `--save DIR` writes the
+raw predictions there (outside the repository: they hold the articles' text).
 
 The baseline is one schema-constrained call per article on the same server, asking for
 events with a quoted evidence string, with no sentence numbering, grounding or
@@ -20,6 +28,7 @@ import statistics
 import sys
 import time
 import urllib.request
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -78,17 +87,22 @@ def gold_floor(base_url: str, text: str, events: list[dict[str, Any]]) -> int:
     return tokens(base_url, text) + tokens(base_url, json.dumps(compact, ensure_ascii=False))
 
 
-def run(dataset: Path, limit: int | None, baseline: bool, template_dir: Path | None,
-        stages: list[int]) -> str:
-    gold_path = dataset / "gold.jsonl"
-    gold = evaluation.read_gold(gold_path)
+def run(datasets: list[Path], limit: int | None, baseline: bool, template_dir: Path | None,
+        stages: list[int], cache: Path | None, save: Path | None) -> str:
+    gold: dict[str, dict[str, Any]] = {}
+    paths: dict[str, Path] = {}
+    for dataset in datasets:
+        gold_path = dataset / "gold.jsonl"
+        for key, record in list(evaluation.read_gold(gold_path).items())[:limit]:
+            gold[key] = record
+            paths[key] = evaluation.find_article(gold_path, key, None)
     load_start = os.getloadavg()
-    ids = list(gold)[:limit] if limit else list(gold)
+    ids = list(gold)
     truth = {k: evaluation.from_gold(gold[k]) for k in ids}
     server = engine.ensure_server()
-    # no cache: every article is read by the model, as on first sight
+    # without --cache every article is read by the model, as on first sight
     extractors = {
-        f"s{n}_": newsie.Extractor(cache=False, template_dir=template_dir, stages=n)
+        f"s{n}_": newsie.Extractor(cache=cache or False, template_dir=template_dir, stages=n)
         for n in stages}
     naive = OpenAIBackend(Endpoint(base_url=server.base_url, model=engine.MODEL_NAME,
                                    max_tokens=1024, timeout=engine.REQUEST_TIMEOUT))
@@ -96,8 +110,9 @@ def run(dataset: Path, limit: int | None, baseline: bool, template_dir: Path | N
     rows: dict[str, dict[str, Any]] = {}
     predicted: dict[str, dict[str, list[evaluation.Simple]]] = {p: {} for p in extractors}
     predicted["naive_"] = {}
+    kept: dict[str, dict[str, newsie.Extraction]] = {p: {} for p in extractors}
     for key in ids:
-        path = evaluation.find_article(gold_path, key, None)
+        path = paths[key]
         article = newsie.load_article(path, published=gold[key].get("published"))
         sentences = split_sentences(article.text)
         row: dict[str, Any] = {"floor": gold_floor(server.base_url, article.text,
@@ -107,6 +122,7 @@ def run(dataset: Path, limit: int | None, baseline: bool, template_dir: Path | N
             try:
                 result = extractor.extract(article)
                 predicted[prefix][key] = evaluation.from_extraction(result)
+                kept[prefix][key] = result
                 row.update({
                     prefix + "seconds": time.monotonic() - started,
                     prefix + "prompt": result.usage.prompt_tokens,
@@ -145,8 +161,63 @@ def run(dataset: Path, limit: int | None, baseline: bool, template_dir: Path | N
     systems = {f"newsie, {'one call' if n == 1 else 'two stages'}": f"s{n}_" for n in stages}
     if baseline:
         systems["naive baseline"] = "naive_"
+    if save:
+        save.mkdir(parents=True, exist_ok=True)
+        for prefix, results in kept.items():
+            with (save / f"{prefix}results.jsonl").open("w", encoding="utf-8") as out:
+                out.writelines(r.model_dump_json() + "\n" for r in results.values())
+        (save / "predicted.json").write_text(json.dumps(
+            {p: {k: [vars(s) | {"parties": [sorted(x) for x in s.parties]} for s in v]
+                 for k, v in by.items()} for p, by in predicted.items()}), encoding="utf-8")
     scores = {name: evaluation.score(predicted[prefix], truth) for name, prefix in systems.items()}
-    return report(dataset, rows, systems, scores, loads)
+    kinds = {name: error_kinds(predicted[prefix], truth, kept.get(prefix, {}))
+             for name, prefix in systems.items()}
+    return report(datasets, rows, systems, scores, loads, kinds)
+
+
+def _matching(pred: list[evaluation.Simple], gold: list[evaluation.Simple]) -> dict[int, int]:
+    """The scorer's pairing of one article ({gold index: prediction index})."""
+    edges = [[j for _, j in evaluation._candidates(p, gold)] for p in pred]
+    certain = evaluation.max_matching([[j for j in js if not gold[j].uncertain] for js in edges])
+    return evaluation.max_matching(edges, certain)
+
+
+def error_kinds(predicted: dict[str, list[evaluation.Simple]],
+                truth: dict[str, list[evaluation.Simple]],
+                results: dict[str, newsie.Extraction]) -> dict[str, int]:
+    """The errors a reader sees, counted by kind, so a change is judged on those it targets."""
+    kinds: Counter[str] = Counter()
+    for key, gold in truth.items():
+        pred = predicted.get(key, [])
+        pairs = _matching(pred, gold)
+        matched_preds = set(pairs.values())
+        negative = not any(not g.uncertain for g in gold)
+        for i, p in enumerate(pred):
+            if i in matched_preds:
+                continue
+            hits = [j for _, j in evaluation._candidates(p, gold)]
+            if negative:
+                kinds["false event on a negative article"] += 1
+            elif any(j in pairs for j in hits):
+                kinds["duplicate of a matched event"] += 1
+            else:
+                kinds[f"false {p.type} (no gold of its type and party)"] += 1
+        for j, g in enumerate(gold):
+            if g.uncertain:
+                continue
+            if j not in pairs:
+                kinds[f"missed {g.type}"] += 1
+            elif not evaluation.party_set_agrees(pred[pairs[j]].parties, g.parties):
+                kinds["party-set error on a matched event"] += 1
+        if key in results:
+            for ev in results[key].events:
+                roles = [p.role for p in ev.parties]
+                if ev.type == "order" and len(set(roles)) < 2:
+                    kinds["one-sided order"] += 1
+            for warning in results[key].warnings:
+                if warning.startswith("dropped a "):
+                    kinds["grounding dropped: " + warning.split(": ", 1)[1]] += 1
+    return dict(sorted(kinds.items()))
 
 
 def _outside(values: list[list[str]], spans: list[Span]) -> list[int]:
@@ -183,12 +254,14 @@ def _mean(rows: dict[str, dict[str, Any]], key: str) -> float:
     return statistics.mean(r.get(key, 0) for r in rows.values())
 
 
-def report(dataset: Path, rows: dict[str, dict[str, Any]], systems: dict[str, str],
+def report(datasets: list[Path], rows: dict[str, dict[str, Any]], systems: dict[str, str],
            scores: dict[str, newsie.Score],
-           loads: tuple[tuple[float, ...], tuple[float, ...]]) -> str:
+           loads: tuple[tuple[float, ...], tuple[float, ...]],
+           kinds: dict[str, dict[str, int]]) -> str:
     floor = _mean(rows, "floor")
     lines = [
-        f"# Quality benchmark: {dataset.name} ({date.today().isoformat()})",
+        f"# Quality benchmark: {' + '.join(d.name for d in datasets)} "
+        f"({date.today().isoformat()})",
         "",
         f"Command: `python bench/extraction/quality.py {' '.join(sys.argv[1:])}` · model: "
         f"{engine.MODEL_NAME} "
@@ -233,6 +306,11 @@ def report(dataset: Path, rows: dict[str, dict[str, Any]], systems: dict[str, st
                          f"{r.get(prefix + 'prompt', 0)}+{r.get(prefix + 'completion', 0)}"
                          f"{extra}")
         lines.append(f"- {key}: " + "; ".join(parts) + f"; floor {r['floor']}")
+    names = sorted({k for counted in kinds.values() for k in counted})
+    lines += ["", "Errors by kind:", "", "| kind | " + " | ".join(systems) + " |",
+              "| --- " * (len(systems) + 1) + "|"]
+    lines += [f"| {k} | " + " | ".join(str(kinds[s].get(k, 0)) for s in systems) + " |"
+              for k in names]
     for name in systems:
         lines += ["", f"{name}:", "", "```", scores[name].to_text(), "```"]
     return "\n".join(lines) + "\n"
@@ -240,18 +318,21 @@ def report(dataset: Path, rows: dict[str, dict[str, Any]], systems: dict[str, st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", type=Path)
+    parser.add_argument("datasets", type=Path, nargs="+")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--template-dir", type=Path, help="Try other prompt templates.")
     parser.add_argument("--tag", default="", help="Suffix for the result file name.")
     parser.add_argument("--stages", type=int, nargs="+", default=[1], choices=[1, 2],
                         help="newsie variants to run: one call, two stages, or both.")
+    parser.add_argument("--cache", type=Path, help="Keep (and replay) newsie's answers here.")
+    parser.add_argument("--save", type=Path, help="Write the raw predictions here.")
     args = parser.parse_args()
-    text = run(args.dataset.resolve(), args.limit, not args.no_baseline, args.template_dir,
-               args.stages)
+    datasets = [d.resolve() for d in args.datasets]
+    text = run(datasets, args.limit, not args.no_baseline, args.template_dir, args.stages,
+               args.cache, args.save)
     RESULTS.mkdir(exist_ok=True)
-    name = args.dataset.resolve().name + (f"-{args.tag}" if args.tag else "")
+    name = "+".join(d.name for d in datasets) + (f"-{args.tag}" if args.tag else "")
     out = RESULTS / f"quality-{date.today().isoformat()}-{name}.md"
     out.write_text(text, encoding="utf-8")
     print(text)

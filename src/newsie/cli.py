@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 import newsie
 
+from .cli_batch import batch_app
 from .core.errors import CacheWarning, DateError, ResultsFileError
 from .events import Extraction, Failure, LinkedEvent
 from .extraction.batch import Item, expand_inputs, load_or_fail, run_many, skip_done
@@ -39,6 +40,7 @@ app = typer.Typer(
 )
 cache_app = typer.Typer(help="Inspect or clear the cache of model answers.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
+app.add_typer(batch_app, name="batch")
 err = Console(stderr=True, highlight=False)
 
 

@@ -65,9 +65,10 @@ def test_one_canonical_name_per_organization_in_an_article() -> None:
     assert party(orgs, "Huayou Cobalt Co., Ltd").name == "Huayou Cobalt Co., Ltd"
 
 
-def _event(kind: str, sent: tuple[int, int], roles: dict[str, list[str]],
+def _event(kind: str, sent: tuple[int, int], roles: dict[str, list[str]], text: str = "",
            **fields: str) -> GroundedEvent:
-    span = Span(start=sent[0], end=sent[1], text="x" * (sent[1] - sent[0]))
+    span = Span(start=sent[0], end=sent[1],
+                text=text[sent[0]:sent[1]] if text else "x" * (sent[1] - sent[0]))
     details = {k: v for k, v in fields.items() if k not in ("date", "location")}
     return GroundedEvent(spec=SPECS[kind], evidence=[span], roles=roles, people=[],
                          details=details, date=fields.get("date"),
@@ -134,9 +135,9 @@ TWO_ORDERS = ("Halvard Motors ordered 20 GWh of cells from Quillon Cells in Marc
               "another 5 GWh in June.")
 
 
-def _order_in(sentence: tuple[int, int], **fields: str) -> GroundedEvent:
+def _order_in(sentence: tuple[int, int], text: str = "", **fields: str) -> GroundedEvent:
     return _event("order", sentence, {"buyer": ["Halvard Motors"],
-                                      "supplier": ["Quillon Cells"]}, **fields)
+                                      "supplier": ["Quillon Cells"]}, text, **fields)
 
 
 def test_two_orders_of_one_sentence_with_other_quantities_and_dates_stay_two() -> None:
@@ -155,11 +156,45 @@ def test_orders_of_one_sentence_that_disagree_only_on_the_date_stay_two() -> Non
     assert [e.date for e in events] == ["2025-03", "2025-06"]
 
 
-def test_the_same_parties_in_other_sentences_are_not_merged() -> None:
-    text = "Halvard Motors ordered cells from Quillon Cells. It ordered more from them later."
+def test_an_order_the_text_calls_another_is_not_merged() -> None:
+    text = "Halvard Motors ordered cells from Quillon Cells. It placed another order with them."
     first, second = (0, 48), (49, len(text))
-    events = normalize([_order_in(first), _order_in(second)], text, None, analyze(text))
+    events = normalize([_order_in(first, text), _order_in(second, text)], text, None,
+                       analyze(text))
     assert [[(s.start, s.end) for s in e.evidence] for e in events] == [[first], [second]]
+
+
+RESTATED = ("Quillon Cells wins 8 GWh order from Halvard Motors. "
+            "Halvard Motors has ordered 8 GWh of battery cells from Quillon Cells. "
+            "Deliveries of the cells start in May, Quillon Cells said.")
+
+
+def _spans(*sentences: str) -> list[tuple[int, int]]:
+    return [(RESTATED.index(s), RESTATED.index(s) + len(s)) for s in sentences]
+
+
+def test_one_deal_restated_in_headline_lede_and_body_is_one_event() -> None:
+    head, lede, body = _spans("Quillon Cells wins 8 GWh order from Halvard Motors.",
+                              "Halvard Motors has ordered 8 GWh of battery cells from Quillon "
+                              "Cells.", "Deliveries of the cells start in May, Quillon Cells said.")
+    events = normalize([_order_in(head, RESTATED, quantity="8 GWh"),
+                        _order_in(lede, RESTATED, quantity="8 GWh"),
+                        _event("order", body, {"supplier": ["Quillon Cells"]}, RESTATED)],
+                       RESTATED, None, analyze(RESTATED))
+    assert len(events) == 1
+    [order] = events
+    assert isinstance(order, Order)
+    assert (order.buyer, order.supplier) == ("Halvard Motors", "Quillon Cells")
+    assert [(s.start, s.end) for s in order.evidence] == [head, lede, body]
+
+
+def test_accounts_that_put_the_parties_on_other_sides_stay_two() -> None:
+    head, lede = _spans("Quillon Cells wins 8 GWh order from Halvard Motors.",
+                        "Halvard Motors has ordered 8 GWh of battery cells from Quillon Cells.")
+    other = _event("order", lede, {"buyer": ["Quillon Cells"], "supplier": ["Halvard Motors"]},
+                   RESTATED)
+    events = normalize([_order_in(head, RESTATED), other], RESTATED, None, analyze(RESTATED))
+    assert len(events) == 2
 
 
 def test_reports_of_one_order_that_agree_merge() -> None:

@@ -39,6 +39,10 @@ class ResultsFileError(NewsieError):
     """A file read as `newsie extract` JSONL holds a line that is not a result."""
 
 
+class BatchError(NewsieError):
+    """A batch run cannot go on as asked: no state beside `--out`, or a batch still open."""
+
+
 class GoldFileError(NewsieError, ValueError):
     """A gold file holds a line that is not a gold record; the message names file and line."""
 

@@ -64,6 +64,30 @@ async def adrive(flow: Flow, answer: Callable[[Ask], Awaitable[Answer]]) -> Extr
     return done
 
 
+def answer_key(ask: Ask, digest: str, identity: dict[str, Any]) -> str:
+    """The answer cache's key for `ask`: what every driver (live, async, batch) looks up."""
+    params = {"prompts": digest, "response_schema": ask.response_model.model_json_schema()}
+    return ResponseCache.key(ask.messages, params, identity)
+
+
+def cached_answer(cache: ResponseCache | None, key: str, ask: Ask) -> Answer | None:
+    """The cached answer to `ask`, free; None when missing or no longer fitting the schema."""
+    value = cache.get(key) if cache is not None else None
+    if value is None:
+        return None
+    try:
+        answer = ask.response_model.model_validate(value.get("answer"))
+    except ValidationError:  # stored by an older newsie: ask again
+        return None
+    return Answer(answer, Usage(requests=1, cached=1))
+
+
+def store_answer(cache: ResponseCache | None, key: str, hit: Answer) -> None:
+    if cache is not None:
+        cache.put(key, {"answer": hit.value.model_dump(mode="json"),
+                        "usage": hit.usage.model_dump()})
+
+
 class Extractor:
     """Holds what stays the same across articles: the backend, prompts, types, options.
 
@@ -146,26 +170,15 @@ class Extractor:
         return hit
 
     def _key(self, ask: Ask) -> str:
-        params = {"prompts": self._digest,
-                  "response_schema": ask.response_model.model_json_schema()}
         if self._identity is None:
             self._identity = self.backend.cache_identity()
-        return ResponseCache.key(ask.messages, params, self._identity)
+        return answer_key(ask, self._digest, self._identity)
 
     def _cached(self, key: str, ask: Ask) -> Answer | None:
-        value = self.cache.get(key) if self.cache is not None else None
-        if value is None:
-            return None
-        try:
-            answer = ask.response_model.model_validate(value.get("answer"))
-        except ValidationError:  # stored by an older newsie: ask again
-            return None
-        return Answer(answer, Usage(requests=1, cached=1))
+        return cached_answer(self.cache, key, ask)
 
     def _store(self, key: str, hit: Answer) -> None:
-        if self.cache is not None:
-            self.cache.put(key, {"answer": hit.value.model_dump(mode="json"),
-                                 "usage": hit.usage.model_dump()})
+        store_answer(self.cache, key, hit)
 
     def close(self) -> None:
         """Release the cache's files (a long-lived service makes and drops many

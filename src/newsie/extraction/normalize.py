@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from nameparser import HumanName
 
 from ..events import Event, Kind, Money, Party, Person, Quantity, Span
-from ..linking.agree import KIND_FIELDS, Facts, conflict, facts
-from ..linking.orgs import OrgRegistry
+from ..linking.agree import KIND_FIELDS, Facts, conflict, facts, sides_agree
+from ..linking.orgs import OrgRegistry, org_key
 from ..reading.dates import resolve_date
 from ..reading.nlp import ORG_LABELS, PLACE_LABELS, Analysis
 from .grounding import GroundedEvent
@@ -144,16 +144,22 @@ def party(orgs: OrgRegistry, name: str, role: str | None = None) -> Party:
 # ----------------------------------------------------------------------- assembly
 
 
-def _merge(events: Sequence[GroundedEvent], published: str | None) -> list[GroundedEvent]:
-    """One event per occurrence: events of one type that cite the same evidence, unless
-    their dates, quantities or deals disagree ("20 GWh in March ... another 5 GWh in
-    June" are two orders), by the veto that linking uses."""
+def merge(events: Sequence[GroundedEvent], published: str | None,
+          key: Callable[[str], str] = org_key) -> list[GroundedEvent]:
+    """One event per occurrence: an article restates a deal in its headline, its lede and
+    its body, and each restatement is the same event when it is of the same type, names the
+    same parties on each side (or leaves a side unnamed) and nothing disagrees: dates,
+    quantities, values, deals ("20 GWh in March ... another 5 GWh in June" are two orders;
+    so are two buyers of one sentence). The rule is linking's (`linking.agree`); `key`
+    gives an organization's identity (the article's canonical name). Within one article
+    the text can also say that an account is a new occurrence: a sentence of its own that
+    calls it "another", "additional", "a second" one is not a restatement."""
     merged: list[GroundedEvent] = []
     for ev in events:
-        spans = {(s.start, s.end) for s in ev.evidence}
         for other in merged:
             if other.spec.name == ev.spec.name and \
-                    spans & {(s.start, s.end) for s in other.evidence} and \
+                    sides_agree(_sides(other, key), _sides(ev, key)) and \
+                    not _told_as_another(ev, other) and \
                     conflict(_facts(other, published), _facts(ev, published)) is None:
                 _absorb(other, ev)
                 break
@@ -161,6 +167,21 @@ def _merge(events: Sequence[GroundedEvent], published: str | None) -> list[Groun
             merged.append(ev)
     merged.sort(key=lambda e: e.evidence[0].start if e.evidence else 0)
     return merged
+
+
+#: Words by which a text says an account is one more occurrence, not a restatement.
+_ANOTHER = re.compile(r"\b(?:another|additional|further|again|second|third|repeat|follow-on|"
+                      r"follow-up|extra|new round)\b", re.I)
+
+
+def _told_as_another(ev: GroundedEvent, other: GroundedEvent) -> bool:
+    """`ev` cites sentences of its own, and one of them calls it another occurrence."""
+    shared = {(s.start, s.end) for s in other.evidence}
+    return any(_ANOTHER.search(s.text) for s in ev.evidence if (s.start, s.end) not in shared)
+
+
+def _sides(ev: GroundedEvent, key: Callable[[str], str]) -> dict[str, set[str]]:
+    return {role: {key(name) for name in names} for role, names in ev.roles.items()}
 
 
 def _facts(ev: GroundedEvent, published: str | None) -> Facts:
@@ -193,7 +214,8 @@ def normalize(
     places = [e.text for e in analysis.entities if e.label in PLACE_LABELS]
     places += [ev.location for ev in events if ev.location]
     orgs = organizations(text, [p for ev in events for p in ev.parties], places)
-    return [_build(ev, orgs, published, analysis) for ev in _merge(events, published)]
+    return [_build(ev, orgs, published, analysis)
+            for ev in merge(events, published, lambda name: org_key(orgs.canonical(name)))]
 
 
 def typed(spec: EventSpec, name: str, phrase: str, published: str | None,

@@ -1,8 +1,10 @@
-"""When two reports cannot be one occurrence: their dates, quantities or deals disagree.
+"""When two accounts are one occurrence: the same parties on each side, and nothing that
+disagrees (dates, quantities, values, kinds of deal).
 
-One veto, used twice: `extraction.normalize` never merges two events of one article that disagree,
-and `link` never joins two reports that disagree, directly or through a third report.
-What a report leaves out never disagrees ("a report without a quantity does not").
+One rule, used twice: `extraction.normalize` merges the restatements of one event within an
+article (headline, lede, body) with it, and `link` never joins two reports that disagree,
+directly or through a third report. What an account leaves out never disagrees ("a report
+without a quantity does not"; "the two sides" names no one, so a role left unnamed does not).
 
 Time is an interval of days. A date is the interval its precision allows ('2024-03' is
 the month). A report without a date of its own still says when: the event happened on or
@@ -14,7 +16,7 @@ between them: two reports published two days apart agree, two a year apart never
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -61,6 +63,23 @@ class Facts(NamedTuple):
     when: When = When()
     amounts: tuple[tuple[float, str], ...] = ()
     kinds: frozenset[str] = frozenset()
+
+
+def sides_agree(a: Mapping[str, Iterable[str]], b: Mapping[str, Iterable[str]]) -> bool:
+    """Two accounts name the same parties: in every role (buyer, supplier, or the symmetric
+    `parties`) one account's organizations are among the other's, or it names none there;
+    and no organization is on one side in one account and on another side in the other.
+    So "ABF ordered from LEAD" and "LEAD won the order" agree; two different buyers, or an
+    MoU of A with B against one of A with C, do not. Names are compared as given: pass the
+    organizations' keys."""
+    sides_a = {role: set(names) for role, names in a.items()}
+    sides_b = {role: set(names) for role, names in b.items()}
+    for role in sides_a.keys() | sides_b.keys():
+        x, y = sides_a.get(role, set()), sides_b.get(role, set())
+        if not (x <= y or y <= x):
+            return False
+    return not any(names & others for role, names in sides_a.items()
+                   for other, others in sides_b.items() if other != role)
 
 
 def interval(value: str | None) -> tuple[int | None, int | None, str | None]:

@@ -30,6 +30,7 @@ from .faults import translate_error
 from .repair import accept_control_characters
 from .retry import retry_policy
 from .usage import UsageMeter
+from .wire import mode, request_params
 
 if TYPE_CHECKING:  # openai and instructor take a second to import; only a model call needs them
     import instructor
@@ -77,6 +78,12 @@ def async_client(endpoint: Endpoint) -> openai.AsyncOpenAI:
     elif endpoint.loopback:
         http = openai.DefaultAsyncHttpxClient(trust_env=False)
     return openai.AsyncOpenAI(**_client_options(endpoint), http_client=http)
+
+
+def cache_identity(ep: Endpoint) -> dict[str, Any]:
+    """What names a server and its settings in the answer cache, for live and batch calls."""
+    return {"server": ep.where, "model": ep.model, "max_tokens": ep.max_tokens,
+            "temperature": ep.temperature, "reasks": ep.reasks}
 
 
 def _close_on(loop: asyncio.AbstractEventLoop, client: openai.AsyncOpenAI) -> None:
@@ -168,9 +175,7 @@ class OpenAIBackend:
         return self.settings.where
 
     def cache_identity(self) -> dict[str, Any]:
-        ep = self.settings
-        return {"server": ep.where, "model": ep.model, "max_tokens": ep.max_tokens,
-                "temperature": ep.temperature, "reasks": ep.reasks}
+        return cache_identity(self.settings)
 
     def complete(self, messages: Messages, response_model: type[T]) -> tuple[T, Usage]:
         create = self._sync_instructor().create
@@ -237,7 +242,7 @@ class OpenAIBackend:
                     base = self._given
                 else:
                     base = self._own_sync = sync_client(self.settings)
-                self._sync = instructor.from_openai(base, mode=instructor.Mode.JSON_SCHEMA)
+                self._sync = instructor.from_openai(base, mode=mode())
             return self._sync
 
     def _async_instructor(self) -> instructor.AsyncInstructor:
@@ -248,13 +253,13 @@ class OpenAIBackend:
             if isinstance(self._given, openai.AsyncOpenAI):
                 if self._given_async is None:
                     self._given_async = instructor.from_openai(
-                        self._given, mode=instructor.Mode.JSON_SCHEMA)
+                        self._given, mode=mode())
                 return self._given_async
             loop = asyncio.get_running_loop()
             made = self._by_loop.get(loop)
             if made is None:
                 client = async_client(self.settings)
-                made = instructor.from_openai(client, mode=instructor.Mode.JSON_SCHEMA), client
+                made = instructor.from_openai(client, mode=mode()), client
                 self._by_loop[loop] = made
             return made[0]
 
@@ -266,14 +271,11 @@ class OpenAIBackend:
         hooks = Hooks()
         hooks.on("completion:response", accept_control_characters)
         meter = UsageMeter(hooks)
-        ep = self.settings
         kwargs: dict[str, Any] = {
-            "model": ep.model,
-            "messages": messages,
+            **request_params(self.settings, messages),
             "response_model": response_model,
-            "max_retries": ep.reasks,
-            "max_tokens": request_max_tokens(ep.max_tokens, response_model),
-            "temperature": ep.temperature,
+            "max_retries": self.settings.reasks,
+            "max_tokens": request_max_tokens(self.settings.max_tokens, response_model),
             "hooks": hooks,
         }
         return kwargs, meter

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..events import Usage
+from .wire import usage_of
 
 if TYPE_CHECKING:
     from instructor.core.hooks import Hooks
@@ -18,12 +19,4 @@ class UsageMeter:
         hooks.on("completion:response", self.on_response)
 
     def on_response(self, response: Any) -> None:
-        u = getattr(response, "usage", None)
-        details = getattr(u, "prompt_tokens_details", None)
-        self.usage = self.usage + Usage(
-            prompt_tokens=getattr(u, "prompt_tokens", 0) or 0,
-            cached_prompt_tokens=getattr(details, "cached_tokens", 0) or 0,
-            completion_tokens=getattr(u, "completion_tokens", 0) or 0,
-            total_tokens=getattr(u, "total_tokens", 0) or 0,
-            requests=1,
-        )
+        self.usage = self.usage + usage_of(response)
