@@ -28,6 +28,12 @@ def answer_tokens(schema: Mapping[str, Any]) -> int | None:
     return _bytes(schema, schema.get("$defs", {}), depth=0)
 
 
+def request_max_tokens(limit: int, response_model: type[Any]) -> int:
+    """The endpoint's `max_tokens`, or fewer when the answer's schema cannot need more."""
+    needed = answer_tokens(response_model.model_json_schema())
+    return limit if needed is None else max(1, min(limit, needed))
+
+
 def _bytes(node: Mapping[str, Any], defs: Mapping[str, Any], depth: int) -> int | None:
     if depth > 32:  # a recursive schema: no bound
         return None

@@ -24,7 +24,7 @@ from ..core.errors import ConfigurationError, NewsieError
 from ..core.redact import log_redactor
 from ..events import Usage
 from .backend import Messages, T
-from .bounds import answer_tokens
+from .bounds import request_max_tokens
 from .endpoint import DEFAULT_MODEL, Endpoint
 from .faults import translate_error
 from .repair import accept_control_characters
@@ -104,12 +104,6 @@ def _close_on(loop: asyncio.AbstractEventLoop, client: openai.AsyncOpenAI) -> No
         asyncio.run_coroutine_threadsafe(client.close(), loop).result(timeout=10)
     else:
         loop.run_until_complete(client.close())
-
-
-def request_max_tokens(limit: int, response_model: type[Any]) -> int:
-    """The endpoint's `max_tokens`, or fewer when the answer's schema cannot need more."""
-    needed = answer_tokens(response_model.model_json_schema())
-    return limit if needed is None else max(1, min(limit, needed))
 
 
 class OpenAIBackend:
