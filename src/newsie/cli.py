@@ -6,10 +6,12 @@ Exit codes: 0 everything worked, 1 some articles failed, 2 a usage error.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,11 +23,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 import newsie
 
 from .cli_batch import batch_app
-from .core.errors import CacheWarning, DateError, ResultsFileError
+from .core.errors import CacheWarning, DateError, OutputFileError, ResultsFileError
 from .events import Extraction, Failure, LinkedEvent
-from .extraction.batch import Item, expand_inputs, load_or_fail, run_many, skip_done
+from .extraction.batch import (
+    ARTICLE_SUFFIXES,
+    Item,
+    SkipDone,
+    expand_inputs,
+    load_or_fail,
+    run_many,
+)
 from .extraction.registry import resolve_types
 from .model.cache import ResponseCache
+from .output.destination import check_destination, locked
 from .output.export import JsonlLog, error_line, print_table, read_results, to_csv
 from .reading.article import MAX_INPUT_BYTES, source_name
 from .reading.dates import parse_published
@@ -124,29 +134,69 @@ def extract(
     if fmt is Format.parquet:
         raise _usage_error("--format parquet needs --engine ray")
     day = _published(published, inputs)
-    items: list[Item] = list(expand_inputs([_stdin(day) if _is_stdin(i) else i for i in inputs]))
+    if out is not None:
+        _check_out(out, inputs, read_suffixes=ARTICLE_SUFFIXES)
+    started = time.monotonic()
+    with _holding(out), _extractor(
+            base_url=base_url, model=model, template_dir=template_dir,
+            keep_ungrounded=keep_ungrounded, cache=not no_cache, types=chosen.get("types"),
+    ) as extractor:
+        results, skip = _extract_local(inputs, fmt, out, day, concurrency, quiet, extractor)
+    if skip is not None and skip.skipped and not quiet:
+        err.print(f"resumed {out}: {skip.skipped} articles already done", markup=False,
+                  soft_wrap=True)
+    if not quiet:
+        _summary(results, time.monotonic() - started)
+    if any(isinstance(r, Failure) for r in results):
+        raise typer.Exit(1)
+
+
+def _extractor(**options: Any) -> newsie.Extractor:
+    """The library's `Extractor`; options it cannot honour are a usage error."""
+    try:
+        return newsie.Extractor(**options)
+    except newsie.NewsieError as exc:
+        raise _usage_error(str(exc)) from None
+
+
+def _check_out(out: Path, inputs: list[Path], read_suffixes: Any = ()) -> None:
+    try:
+        check_destination(out, inputs, read_suffixes=read_suffixes)
+    except OutputFileError as exc:
+        raise _usage_error(str(exc)) from None
+
+
+@contextlib.contextmanager
+def _holding(out: Path | None) -> Iterator[None]:
+    """The lock on `--out` for the whole run (none without `--out`)."""
+    with contextlib.ExitStack() as stack:
+        if out is not None:
+            try:
+                stack.enter_context(locked(out))
+            except OutputFileError as exc:
+                raise _usage_error(str(exc)) from None
+        yield
+
+
+def _extract_local(
+    inputs: list[Path], fmt: Format, out: Path | None, day: str | None, concurrency: int,
+    quiet: bool, extractor: newsie.Extractor,
+) -> tuple[list[Extraction | Failure], SkipDone | None]:
+    """Inputs streamed: each is read when the batch wants it, while the model answers.
+    (The caller closes `extractor`.)"""
+    items: Iterator[Item] = expand_inputs([_stdin(day) if _is_stdin(i) else i for i in inputs])
     if day is not None:
-        if len(items) != 1:
-            raise _usage_error(f"--published is for one article; {len(items)} were given")
-        items = [load_or_fail(items[0], published=day)]
+        first = list(itertools.islice(items, 2))
+        if len(first) != 1:
+            given = len(inputs) if len(inputs) > 1 else "several" if first else 0
+            raise _usage_error(f"--published is for one article; {given} were given")
+        items = iter([load_or_fail(first[0], published=day)])
     try:
         log = JsonlLog(out) if out and fmt is Format.jsonl else None
     except ResultsFileError as exc:
         raise _usage_error(str(exc)) from None
-    if log is not None and log.done:  # each input read once, here, to know what it is
-        items, skipped = skip_done(items, log.done)
-        if skipped and not quiet:
-            err.print(f"resuming {out}: {skipped} articles already done", markup=False,
-                      soft_wrap=True)
-    started = time.monotonic()
-    try:
-        extractor = newsie.Extractor(
-            base_url=base_url, model=model, template_dir=template_dir,
-            keep_ungrounded=keep_ungrounded, cache=not no_cache, types=chosen.get("types"),
-        )
-    except newsie.NewsieError as exc:
-        raise _usage_error(str(exc)) from None
-    stream = run_many(extractor, items, concurrency)  # bad inputs' failures kept in place
+    skip = SkipDone(log.done, log.stamps) if log is not None else None
+    stream = run_many(extractor, skip(items) if skip else items, concurrency)
     results: list[Extraction | Failure] = []
     sink = sys.stdout if out is None or log is not None else out.open("w", encoding="utf-8")
     show = err.is_terminal and not quiet
@@ -154,7 +204,7 @@ def extract(
                         TimeElapsedColumn(), console=err, disable=not show, transient=True)
     try:
         with progress if show else contextlib.nullcontext():  # rich<14 prints a blank line
-            task = progress.add_task("extract", total=len(items))
+            task = progress.add_task("extract", total=None)
             for result in stream:
                 results.append(result)
                 progress.advance(task)
@@ -162,7 +212,8 @@ def extract(
                     progress.console.print(f"error: {error_line(result)}", markup=False,
                                            soft_wrap=True)
                 if log is not None:
-                    log.write(result)
+                    if log.write(result) and skip is not None and result.source in skip.fresh:
+                        log.stamps[result.source] = skip.fresh[result.source]
                 elif fmt is Format.jsonl:
                     sink.write(result.model_dump_json() + "\n")
                     sink.flush()
@@ -173,15 +224,11 @@ def extract(
         elif fmt is Format.table:
             print_table(results, Console(file=sink))
     finally:
-        extractor.close()
         if log is not None:
             log.close()
         elif sink is not sys.stdout:
             sink.close()
-    if not quiet:
-        _summary(results, time.monotonic() - started)
-    if any(isinstance(r, Failure) for r in results):
-        raise typer.Exit(1)
+    return results, skip
 
 
 def _types_option(values: list[str] | None) -> dict[str, list[str]]:
@@ -212,8 +259,16 @@ def _extract_ray(
         from . import ray as on_ray
     except ImportError as exc:
         raise _usage_error(str(exc)) from None
-    paths = [source_name(p) for p in expand_inputs(inputs)  # absolute: nodes have other cwds
-             if isinstance(p, Path)]
+    paths: list[str] = []  # absolute: nodes have other cwds
+    unread: list[Failure] = []  # a folder with no article, one that cannot be listed
+    for item in expand_inputs(inputs):
+        if isinstance(item, Failure):
+            unread.append(item)
+        elif isinstance(item, newsie.Article):
+            raise _usage_error(f"--engine ray reads one article per file, and {item.source} "
+                               "is a post of a WordPress list: read it without --engine ray")
+        elif not isinstance(item, (str, bytes)):  # inputs here are paths
+            paths.append(source_name(Path(item)))
     started = time.monotonic()
     if not ray.is_initialized():
         ray.init(log_to_driver=not quiet)
@@ -236,10 +291,12 @@ def _extract_ray(
     failed = {r["id"]: r for r in status if r["id"] not in done}
     for row in failed.values():
         err.print(f"error: {row['source']}: {row['message']}", markup=False, soft_wrap=True)
+    for failure in unread:
+        err.print(f"error: {error_line(failure)}", markup=False, soft_wrap=True)
     if not quiet:
-        err.print(f"{out}: {len(done)} articles done, {len(failed)} failed; "
+        err.print(f"{out}: {len(done)} articles done, {len(failed) + len(unread)} failed; "
                   f"{time.monotonic() - started:.1f}s", markup=False, soft_wrap=True)
-    if failed:
+    if failed or unread:
         raise typer.Exit(1)
 
 
@@ -305,6 +362,7 @@ def report(
 ) -> None:
     """Write one self-contained HTML page: evidence, event table, timeline per organization."""
     _check_exists(results, linked)
+    _check_out(out, [p for p in (results, linked) if p is not None])
     newsie.write_report(_read_results(results), out, title,
                         _read_linked(linked) if linked else None)
     err.print(f"wrote {out}", markup=False)
@@ -324,11 +382,16 @@ def link(
 ) -> None:
     """Merge the events that report the same occurrence across articles: one line each."""
     _check_exists(results, aliases)
+    if out is not None:
+        _check_out(out, [p for p in (results, aliases) if p is not None])
     try:
         linked = newsie.link(_read_results(results), aliases=aliases,
                              date_window_days=date_window_days)
     except (newsie.AliasFileError, ImportError) as exc:
         raise _usage_error(str(exc)) from None
+    except UnicodeDecodeError as exc:  # an aliases file in another encoding
+        raise _usage_error(f"{aliases}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                           "save the aliases file as UTF-8") from None
     lines = "".join(event.model_dump_json() + "\n" for event in linked)
     if out is None:
         sys.stdout.write(lines)

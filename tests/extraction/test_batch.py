@@ -279,3 +279,22 @@ def test_openai_backend_close_closes_each_loops_async_client(
     assert _settled(keep_alive_server, 0) == 0
     for loop in loops:
         loop.close()
+
+
+def test_failed_texts_are_named_text_hash_like_the_others(fake_server: FakeModelServer) -> None:
+    fake_server.script = [Reply(status=400, body={"error": {"message": "bad request"}})]
+    texts = [ACME, ACME + " Deliveries start in June.", ""]
+    results = list(newsie.extract_many(texts, concurrency=2, **_options(fake_server)))
+    assert all(isinstance(r, newsie.Failure) for r in results)
+    names = [r.source for r in results]
+    assert all(n.startswith("text:") for n in names) and len(set(names)) == 3
+    assert names[0] == newsie.load_article(ACME).source
+
+
+def test_an_article_given_to_extract_keeps_the_callers_source_and_date(
+    fake_server: FakeModelServer,
+) -> None:
+    article = newsie.Article(text=ACME, source="feed-id", published="2023-01-01")
+    result = newsie.extract(article, source="https://news.example/1", published="2024-03-05",
+                            **_options(fake_server))
+    assert (result.source, result.published) == ("https://news.example/1", "2024-03-05")

@@ -279,3 +279,64 @@ def test_the_publication_date_is_read_where_the_article_gives_it(
 
 def test_a_title_that_holds_a_date_is_not_the_publication_date() -> None:
     assert find_published("March 5, 2024\n\nAcme Motors met Borealis.", "March 5, 2024") is None
+
+
+# ---------------------------------------------------------------- issue 23, items 5-8
+
+ORDER = "Acme Motors ordered 5 GWh of cells from Borealis Cells in Oslo."
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [f"<ul><li>{ORDER}</li><li>Deliveries start in May.</li></ul>",
+     f"<table><tr><td>{ORDER}</td></tr></table>",
+     f"<section>{ORDER}</section>",
+     f'<a href="https://news.example/1">{ORDER}</a>'],
+)
+def test_html_fragments_are_read_as_html(fragment: str) -> None:
+    article = load_article(fragment)
+    assert ORDER in article.text and "<" not in article.text
+
+
+@pytest.mark.parametrize("text", ["Margins were <5% and >2% in May.", "Use a<b in the formula."])
+def test_angle_brackets_in_text_are_not_html(text: str) -> None:
+    assert load_article(text).text == text
+
+
+def test_a_list_of_wordpress_posts_is_one_article_per_post(tmp_path: Path) -> None:
+    from newsie.extraction.batch import expand_inputs
+
+    posts = [
+        {"id": 11, "link": "https://news.example/a", "title": {"rendered": "A"},
+         "content": {"rendered": f"<p>{ORDER}</p>"}, "date_gmt": "2024-03-01T08:00:00"},
+        {"id": 12, "title": {"rendered": "B"},
+         "content": {"rendered": "<p>Borealis Cells met Acme Motors in Bergen.</p>"}},
+        {"id": 13, "content": {"rendered": ""}},
+    ]
+    feed = tmp_path / "posts.JSON"
+    feed.write_text(json.dumps(posts))
+    items = list(expand_inputs([feed]))
+    assert [getattr(i, "source", None) for i in items] == [
+        "https://news.example/a", f"{feed}#12", f"{feed}#13"]
+    first, second, empty = items
+    assert isinstance(first, Article) and first.text == ORDER
+    assert first.published == "2024-03-01" and first.title == "A"
+    assert isinstance(second, Article) and "Bergen" in second.text
+    assert not isinstance(empty, Article) and empty.error == "EmptyArticleError"
+    with pytest.raises(MalformedArticleError, match="3 posts"):  # one call, one article
+        load_article(json.dumps(posts))
+
+
+def test_an_article_object_honours_the_callers_source_and_date() -> None:
+    article = Article(text=ORDER, source="mine", published="2023-01-01")
+    given = load_article(article, source="https://news.example/1", published="March 5, 2024")
+    assert (given.source, given.published, given.text) == (
+        "https://news.example/1", "2024-03-05", ORDER)
+
+
+@pytest.mark.parametrize("bad", ["", "   ", b"\x00\x01\x02" * 10])
+def test_a_text_that_fails_is_named_like_one_that_succeeds(bad: str | bytes) -> None:
+    from newsie.reading.article import source_of
+
+    assert source_of(ORDER) == load_article(ORDER).source
+    assert source_of(bad).startswith("text:") and source_of(bad) != source_of("other")

@@ -43,8 +43,12 @@ class BatchError(NewsieError):
     """A batch run cannot go on as asked: no state beside `--out`, or a batch still open."""
 
 
-class GoldFileError(NewsieError, ValueError):
-    """A gold file holds a line that is not a gold record; the message names file and line."""
+class OutputFileError(NewsieError):
+    """`--out` cannot be written: a folder, a missing folder, an input, or a file in use."""
+
+
+class GoldFileError(NewsieError):
+    """A gold (or gold-format predictions) JSONL file holds a line newsie cannot score."""
 
 
 class TemplateError(NewsieError):

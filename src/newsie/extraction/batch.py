@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import queue
+import stat
+import threading
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
 
+from ..core.errors import EmptyArticleError, MalformedArticleError
 from ..events import Extraction, Failure, Summary, Usage
 from ..reading.article import (
     MAX_INPUT_BYTES,
@@ -15,18 +21,22 @@ from ..reading.article import (
     Article,
     ArticleInput,
     as_path,
+    display_name,
     failure_record,
     load_article,
+    source_name,
     source_of,
 )
-from ..reading.feed import is_feed, read_feed
+from ..reading.feed import is_feed, read_feed, read_posts
 from .extractor import Extractor
 
-#: What a folder's articles are named; a `.jsonl` feed is read only when named itself.
+#: What a folder's articles are named (in any case: `.TXT` too); a `.jsonl` feed is read
+#: only when named itself.
 ARTICLE_SUFFIXES = {".txt", ".html", ".htm", ".json", ".md"}
 
 #: An input, or an input already known to have failed (a bad feed line).
 Item = ArticleInput | Failure
+T = TypeVar("T")
 
 
 def expand_inputs(
@@ -39,6 +49,7 @@ def expand_inputs(
     (a bad line a `Failure`); everything else passes through.
 
     Only a `Path` (or another `os.PathLike`) names a file or folder: a `str` is text.
+    WordPress REST JSON holding a list of posts (a `.json` file) gives each post.
     """
     items: Iterable[Item] = (
         [inputs] if isinstance(inputs, (str, bytes, Article, os.PathLike)) else inputs
@@ -46,13 +57,51 @@ def expand_inputs(
     for item in items:
         path = as_path(item)
         if path is not None and path.is_dir():
-            yield from sorted(
-                p for p in path.iterdir() if p.is_file() and p.suffix in ARTICLE_SUFFIXES
-            )
+            for entry in folder_articles(path):
+                yield from ([entry] if isinstance(entry, Failure)
+                            else _one_file(entry, max_bytes, max_chars))
         elif path is not None and is_feed(path):
             yield from read_feed(path, max_bytes=max_bytes, max_chars=max_chars)
+        elif path is not None:
+            yield from _one_file(item, max_bytes, max_chars)  # type: ignore[arg-type]
         else:
             yield item
+
+
+def _one_file(item: os.PathLike[str], max_bytes: int, max_chars: int) -> Iterator[Item]:
+    """A file: itself, or each post of a WordPress REST list in a `.json` file."""
+    path = Path(item)
+    posts = (read_posts(path, max_bytes=max_bytes, max_chars=max_chars)
+             if path.suffix.lower() == ".json" else None)
+    yield from posts if posts else [item]
+
+
+def folder_articles(folder: Path) -> Iterator[Path | Failure]:
+    """A folder's article files, sorted; one named by an article suffix that cannot be read
+    (a symlink that loops or points nowhere) still goes on, and fails by name when read.
+
+    A folder with no article file at all is one `Failure` that says what it skipped.
+    """
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        yield failure_record(source_name(folder), MalformedArticleError(
+            f"{source_name(folder)}: cannot list folder ({exc.strerror or exc})"))
+        return
+    found = 0
+    skipped: list[str] = []
+    for entry in entries:
+        if entry.suffix.lower() in ARTICLE_SUFFIXES and not entry.is_dir():
+            found += 1
+            yield entry
+        else:
+            skipped.append(display_name(entry.name) + ("/" if entry.is_dir() else ""))
+    if not found:
+        what = f"skipped {', '.join(skipped[:5])}" + (
+            f" and {len(skipped) - 5} more" if len(skipped) > 5 else "") if skipped else "empty"
+        yield failure_record(source_name(folder), EmptyArticleError(
+            f"{source_name(folder)}: no article file in the folder (names ending "
+            f"{', '.join(sorted(ARTICLE_SUFFIXES))}); {what}"))
 
 
 def failure(item: ArticleInput, exc: Exception) -> Failure:
@@ -76,30 +125,59 @@ def load_or_fail(
         return failure(item, exc)
 
 
-def skip_done(
-    items: Iterable[Item],
-    done: set[str],
-    *,
-    max_bytes: int = MAX_INPUT_BYTES,
-    max_chars: int = MAX_TEXT_CHARS,
-) -> tuple[list[Item], int]:
-    """Each input read once; those whose identity is `done`, or came earlier, dropped.
+#: A file as it was when read: its size and modification time (ns), and the identity
+#: of the article read from it.
+Stamp = tuple[int, int, str]
 
-    The articles come back read, so the batch does not read them again (a stream could not
-    be read twice). Failures stay: they are what a re-run is for.
+
+def file_stamp(path: Path) -> tuple[int, int] | None:
+    """Size and mtime of a regular file; None for a stream, a folder, or what cannot be read."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_size, info.st_mtime_ns) if stat.S_ISREG(info.st_mode) else None
+
+
+class SkipDone:
+    """Drops, as the inputs stream by, those an earlier run finished (`done` identities).
+
+    A file whose size and mtime are those in `stamps` (what the earlier run saw) is known
+    without reading it again; any other input is read once, and skipped when its identity
+    (source and fingerprint of the cleaned text) is done or came earlier in this run. The
+    articles come back read, so the batch does not read them again (a stream could not be
+    read twice). Failures stay: they are what a re-run is for. `fresh` holds the stamps of
+    the files read now, by source.
     """
-    todo: list[Item] = []
-    seen = set(done)
-    skipped = 0
-    for item in items:
-        loaded = load_or_fail(item, max_bytes=max_bytes, max_chars=max_chars)
-        if isinstance(loaded, Article):
-            if loaded.identity in seen:
-                skipped += 1
+
+    def __init__(self, done: set[str], stamps: dict[str, Stamp] | None = None, *,
+                 max_bytes: int = MAX_INPUT_BYTES, max_chars: int = MAX_TEXT_CHARS) -> None:
+        self.seen = set(done)
+        self.stamps = stamps or {}
+        self.fresh: dict[str, Stamp] = {}
+        self.skipped = 0
+        self.max_bytes = max_bytes
+        self.max_chars = max_chars
+
+    def __call__(self, items: Iterable[Item]) -> Iterator[Item]:
+        for item in items:
+            path = None if isinstance(item, Failure) else as_path(item)
+            name = source_name(path) if path is not None else None
+            now = file_stamp(path) if path is not None else None
+            known = self.stamps.get(name) if name is not None else None
+            if now is not None and known is not None and known[:2] == now \
+                    and known[2] in self.seen:
+                self.skipped += 1  # unchanged since it was done: not read again
                 continue
-            seen.add(loaded.identity)
-        todo.append(loaded)
-    return todo, skipped
+            loaded = load_or_fail(item, max_bytes=self.max_bytes, max_chars=self.max_chars)
+            if isinstance(loaded, Article):
+                if loaded.identity in self.seen:
+                    self.skipped += 1
+                    continue
+                self.seen.add(loaded.identity)
+                if now is not None and name == loaded.source:
+                    self.fresh[loaded.source] = (*now, loaded.identity)
+            yield loaded
 
 
 def extract_one(extractor: Extractor, item: ArticleInput) -> Extraction | Failure:
@@ -116,11 +194,51 @@ async def aextract_one(extractor: Extractor, item: ArticleInput) -> Extraction |
         return failure(item, exc)
 
 
+def read_ahead(items: Iterator[T], depth: int) -> Iterator[T]:
+    """`items`, produced in a thread up to `depth` ahead: the next articles are read while
+    the model answers. Stopping early (break, an error) stops the thread too."""
+    buffer: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        buffer.put((True, item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put((False, None))
+        except BaseException as exc:  # raised where the items are wanted
+            buffer.put((False, exc))
+
+    thread = threading.Thread(target=produce, name="newsie-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, value = buffer.get()
+            if not more:
+                if value is not None:
+                    raise value
+                return
+            yield value
+    finally:
+        stop.set()
+
+
 def run_many(
     extractor: Extractor, inputs: Iterable[Item] | ArticleInput, concurrency: int
 ) -> Generator[Extraction | Failure, None, None]:
-    """Results in input order, with at most `concurrency` articles in flight."""
-    items = expand_inputs(inputs, max_bytes=extractor.max_bytes, max_chars=extractor.max_chars)
+    """Results in input order, with at most `concurrency` articles in flight; the next
+    articles are read (a thread ahead) while the model answers, never all of them first."""
+    size, chars = extractor.max_bytes, extractor.max_chars
+    items = read_ahead(
+        (load_or_fail(item, max_bytes=size, max_chars=chars)
+         for item in expand_inputs(inputs, max_bytes=size, max_chars=chars)),
+        depth=max(1, concurrency))
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         pending: deque[Future[Extraction | Failure]] = deque()
         for item in items:

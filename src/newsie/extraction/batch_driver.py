@@ -27,7 +27,7 @@ from ..model.faults import translate_error
 from ..model.openai_backend import cache_identity
 from ..model.wire import completion, parse, reask, request_body, usage_of
 from ..reading.article import Article, failure_record
-from .batch import expand_inputs, skip_done
+from .batch import SkipDone, expand_inputs
 from .batch_state import AnswerFile, BatchState, Request
 from .extractor import _step, answer_key, cached_answer, store_answer
 from .flow import Answer, Ask, Plan, article_flow
@@ -133,9 +133,8 @@ class Driver:
         done = Pass()
         items = expand_inputs([Path(i) for i in self.state.inputs], max_bytes=self.max_bytes,
                               max_chars=self.max_chars)
-        todo, _ = skip_done(items, log.done, max_bytes=self.max_bytes,
-                            max_chars=self.max_chars)
-        for item in todo:  # skip_done read each input: an Article, or its Failure
+        todo = SkipDone(log.done, max_bytes=self.max_bytes, max_chars=self.max_chars)
+        for item in todo(items):  # SkipDone read each input: an Article, or its Failure
             result: Extraction | Failure | None
             if isinstance(item, Article):
                 known = self.state.failed.get(item.identity)

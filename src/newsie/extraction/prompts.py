@@ -17,7 +17,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from ..core.errors import TemplateError
 from ..reading.article import Article
-from ..reading.sentences import Sentence
+from ..reading.sentences import Sentence, shown_title
 from .registry import EventSpec, examples_for
 
 SYSTEM_TEMPLATE = "system.j2"
@@ -73,7 +73,7 @@ class Prompts:
 
     def article(self, article: Article, sentences: Sequence[Sentence]) -> str:
         return self.render(
-            ARTICLE_TEMPLATE, title=article.title, published=article.published,
+            ARTICLE_TEMPLATE, title=shown_title(article.title), published=article.published,
             sentences=[{"number": s.number, "text": s.text} for s in sentences])
 
     def digest(self) -> str:

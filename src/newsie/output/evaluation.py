@@ -272,23 +272,32 @@ def score(predictions: Mapping[str, list[Simple]], gold: Mapping[str, list[Simpl
 
 
 def read_gold(path: str | Path) -> dict[str, dict[str, Any]]:
-    """Gold records by id; a line that is not a JSON object with a text `id` is a
-    `GoldFileError` that names the file and the line."""
+    """Gold-format records by id; a line that is not one raises `GoldFileError` naming
+    `file:line` and what is wrong."""
     records = {}
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError as exc:
-            raise GoldFileError(f"{path}:{number}: not JSON ({exc})") from None
-        if not isinstance(record, dict):
-            raise GoldFileError(f"{path}:{number}: a gold line is a JSON object with an "
-                                f"`id` and `events`, not {type(record).__name__}")
-        if not isinstance(record.get("id"), str) or not record["id"].strip():
-            raise GoldFileError(f"{path}:{number}: a gold line needs an `id` (text)")
-        records[record["id"]] = record
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GoldFileError(f"{path}: cannot read gold-format JSONL ({exc})") from None
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            records_id, record = _gold_line(line, f"{path}:{number}")
+            records[records_id] = record
     return records
+
+
+def _gold_line(line: str, where: str) -> tuple[str, dict[str, Any]]:
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        raise GoldFileError(f"{where}: not a JSON line ({exc})") from None
+    if not isinstance(record, dict):
+        raise GoldFileError(f"{where}: not a JSON object")
+    if not isinstance(record.get("id"), (str, int)):
+        raise GoldFileError(f"{where}: a gold-format line needs an `id`")
+    if not isinstance(record.get("events", []), list):
+        raise GoldFileError(f"{where}: `events` must be a list")
+    return str(record["id"]), record
 
 
 def article_id(source: str) -> str:
@@ -315,9 +324,18 @@ def from_results(results: Iterable[Extraction | Failure],
 
 def is_gold_format(path: str | Path) -> bool:
     """Whether a predictions file holds gold-format lines (`id`, `events`), not results."""
-    with Path(path).open(encoding="utf-8") as lines:
-        first = next((line for line in lines if line.strip()), "{}")
-    record = json.loads(first)
+    try:
+        with Path(path).open(encoding="utf-8") as lines:
+            number, first = next(((n, line) for n, line in enumerate(lines, start=1)
+                                  if line.strip()), (1, "{}"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GoldFileError(f"{path}: cannot read predictions ({exc})") from None
+    try:
+        record = json.loads(first)
+    except ValueError as exc:
+        raise GoldFileError(
+            f"{path}:{number}: not JSONL (gold-format lines or `newsie extract` results): "
+            f"{exc}") from None
     return isinstance(record, dict) and "id" in record
 
 

@@ -162,8 +162,10 @@ def _first_line(exc: Exception) -> str:
 class JsonlLog:
     """An append-only JSONL file that an interrupted run can resume.
 
-    Each result is one line, written and fsynced whole. On open, a torn last line (a killed
-    process) and earlier error records are dropped, so failed articles are tried again.
+    Each result is one line, written and fsynced whole. On open, a torn last line (one
+    without its newline: a killed process) and earlier error records are dropped, so failed
+    articles are tried again. Any other line that is not a newsie record means the file is
+    not ours: `ResultsFileError`, and the file is left as it was.
     `done` holds the identities (`source#sha256`, see `reading.article.identity`) of the articles
     already written: a result with one of them is not written again.
     """
@@ -171,18 +173,29 @@ class JsonlLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.done: set[str] = set()
+        #: source -> (size, mtime_ns, identity) of the files done, as they were when read:
+        #: a re-run knows an unchanged file without reading it (kept beside, `stamps_path`).
+        self.stamps: dict[str, tuple[int, int, str]] = {}
         kept: list[str] = []
         if path.exists():
-            lines = path.read_text(encoding="utf-8").splitlines()
+            try:
+                content = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ResultsFileError(
+                    f"{path}: not a newsie results file ({_first_line(exc)}); "
+                    "--out resumes only a file `newsie extract` wrote") from None
+            lines = content.splitlines()
+            # only a last line without its newline was torn (by a killed process)
+            torn = bool(content) and not content.endswith("\n")
             for number, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
                 try:
                     result = parse_result(line)
                 except ValueError as exc:
-                    if number == len(lines):  # torn by a killed process: written again
+                    if torn and number == len(lines):  # written again by this run
                         continue
-                    # not a log newsie wrote: refuse rather than rewrite someone's file
+                    # a complete line that is not ours: refuse rather than rewrite the file
                     raise ResultsFileError(
                         f"{path}:{number}: not a newsie result line ({_first_line(exc)}); "
                         "--out resumes only a file `newsie extract` wrote"
@@ -194,6 +207,8 @@ class JsonlLog:
             tmp = path.with_name(path.name + ".tmp")
             tmp.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
             os.replace(tmp, path)
+            self.stamps = {k: v for k, v in _read_stamps(self.stamps_path).items()
+                           if v[2] in self.done}
         self._file: IO[str] = path.open("a", encoding="utf-8")
 
     def write(self, result: Extraction | Failure) -> bool:
@@ -208,5 +223,26 @@ class JsonlLog:
         os.fsync(self._file.fileno())
         return True
 
+    @property
+    def stamps_path(self) -> Path:
+        return self.path.with_name(f".{self.path.name}.stamps.json")
+
     def close(self) -> None:
+        """Close the log, and keep the stamps of its files for the next run."""
         self._file.close()
+        stamps = {k: v for k, v in self.stamps.items() if v[2] in self.done}
+        tmp = self.stamps_path.with_name(self.stamps_path.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps(stamps), encoding="utf-8")
+            os.replace(tmp, self.stamps_path)
+        except OSError:  # only a shortcut: the next run reads the files instead
+            pass
+
+
+def _read_stamps(path: Path) -> dict[str, tuple[int, int, str]]:
+    """The stamps an earlier run kept; anything unreadable is no stamps (files are read)."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+        return {str(k): (int(v[0]), int(v[1]), str(v[2])) for k, v in value.items()}
+    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return {}

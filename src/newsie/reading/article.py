@@ -20,6 +20,7 @@ import re
 import stat
 import unicodedata
 from dataclasses import dataclass, replace
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,6 @@ MAX_INPUT_BYTES = 10_000_000
 #: Cleaned text larger than this is refused: it is not a news article.
 MAX_TEXT_CHARS = 200_000
 
-_HTML_HINT = re.compile(r"<(!doctype|html|head|body|article|div|p|br|span|h[1-6])\b", re.I)
 #: A JSON object with one of these is an article (WordPress REST and the like).
 _POST_FIELDS = ("content", "title", "excerpt", "date", "date_gmt")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -98,26 +98,56 @@ def as_path(data: object) -> Path | None:
     return Path(data) if isinstance(data, os.PathLike) else None
 
 
+def display_name(name: str) -> str:
+    """A file name as text that can be written anywhere: bytes that are not UTF-8 (kept by
+    Python as surrogates) become `\\xNN`, so a record naming the file can be written."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def source_name(path: Path) -> str:
     """A file's source: its absolute path, so `a.txt` and `./a.txt` are one article.
 
     A regular file is resolved (symlinks too); a stream (`/dev/fd/63`, a FIFO, `/dev/stdin`)
-    keeps its own name, since resolving it gives `pipe:[...]`.
+    keeps its own name, since resolving it gives `pipe:[...]`. A name that is not UTF-8
+    is shown with `\\xNN` escapes (`display_name`).
     """
     try:
         if path.is_file():
-            return str(path.resolve())
-    except OSError:
+            return display_name(str(path.resolve()))
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop on older Pythons
         pass
-    return os.path.abspath(path)
+    return display_name(os.path.abspath(path))
+
+
+def text_name(cleaned: str, raw: str | bytes) -> str:
+    """The one name of a text given without a source: `text:` and the start of the
+    fingerprint of its cleaned text, or of its raw bytes when nothing is left after
+    cleaning (so two different empty or blank inputs are two names)."""
+    if cleaned.strip():
+        return text_source(fingerprint(cleaned))
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    return text_source(hashlib.sha256(data).hexdigest())
+
+
+def text_source(fingerprint: str) -> str:
+    """The name of a text given without a source: `text:` and the start of a fingerprint."""
+    return "text:" + fingerprint[:12]
 
 
 def source_of(item: ArticleInput) -> str:
-    """The source a result of `item` carries, before or without reading it."""
+    """The source a result of `item` carries, before or without reading it.
+
+    A text (`str`, `bytes`) is `text:<hash>` whether it succeeds or fails (`text_name`).
+    """
     if isinstance(item, Article):
         return item.source
-    path = as_path(item)
-    return source_name(path) if path is not None else "<text>"
+    if not isinstance(item, (str, bytes)):
+        return source_name(Path(item))
+    try:
+        cleaned = parse_text(_decode(item, len(item) * 4 + 1), source="<text>").text
+    except Exception:  # binary, or not even text: named by its bytes
+        cleaned = ""
+    return text_name(cleaned, item)
 
 
 def failure_record(source: str, exc: Exception) -> Failure:
@@ -140,12 +170,14 @@ def load_article(
     Streams (FIFOs, `/dev/stdin`, `<(curl ...)`) are read like files, under `max_bytes`.
     `published` (the caller's publication date) wins over any date the article gives.
     """
-    if isinstance(data, Article):
-        return data
+    if isinstance(data, Article):  # already read; the caller's source and date still win
+        if source:
+            data = replace(data, source=source)
+        return replace(data, published=parse_published(published)) if published else data
     path = as_path(data)
     if path is not None:
         source = source or source_name(path)
-        raw: bytes | str = _read_file(path, source, max_bytes)
+        raw: bytes | str = read_bytes(path, source, max_bytes)
     else:
         raw = data  # type: ignore[assignment]
     return article_from(raw, source=source, published=published, max_bytes=max_bytes,
@@ -167,7 +199,7 @@ def article_from(
     """
     article = parse_text(_decode(raw, max_bytes), source=source or "<text>", as_html=as_html)
     if source is None:  # the same article, however it was spaced or marked up
-        article = replace(article, source="text:" + article.fingerprint[:12])
+        article = replace(article, source=text_name(article.text, raw))
     if not article.text.strip():
         raise EmptyArticleError(f"{article.source}: the article has no text after cleaning")
     if len(article.text) > max_chars:
@@ -189,10 +221,53 @@ def parse_text(text: str, *, source: str, as_html: bool | None = None) -> Articl
     post = _json_post(stripped, source) if sniff and stripped.startswith(("{", "[")) else None
     if post is not None:
         return _from_wordpress_json(post, source)
-    if as_html or (sniff and _HTML_HINT.search(stripped[:5000])):
+    if as_html or (sniff and looks_like_html(stripped[:20000])):
         body, title, published = html_to_text(stripped)
         return Article(body, source, title, published)
     return Article(_tidy(text), source)
+
+
+class _ElementFinder(HTMLParser):
+    """Finds an HTML element a parser would build: a known element (any of lxml's list of
+    HTML elements) closed by its end tag, or a void one (`<br>`, `<img>`)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.opened: set[str] = set()
+        self.found = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        from lxml.html.defs import empty_tags, tags  # type: ignore[import-untyped]
+
+        if tag in empty_tags:
+            self.found = True
+        elif tag in tags:
+            self.opened.add(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        from lxml.html.defs import tags
+
+        self.found = self.found or tag in tags
+
+    def handle_endtag(self, tag: str) -> None:
+        self.found = self.found or tag in self.opened
+
+    def handle_decl(self, decl: str) -> None:
+        self.found = self.found or decl.lower().startswith("doctype html")
+
+
+def looks_like_html(text: str) -> bool:
+    """Whether an HTML parser finds markup in `text`: any HTML element (`<table>`, `<ul>`,
+    `<a>`...) opened and closed, or a void one. "revenue <5%" or a stray "<b" is text."""
+    if "<" not in text:
+        return False
+    finder = _ElementFinder()
+    try:
+        finder.feed(text)
+        finder.close()
+    except Exception:  # the stdlib parser is lenient: what it rejects is text
+        return False
+    return finder.found
 
 
 def html_to_text(markup: str) -> tuple[str, str | None, str | None]:
@@ -240,11 +315,49 @@ def _json_post(raw: str, source: str) -> dict[str, Any] | None:
             value = _unescape_slashes(json_repair.loads(raw))
         except RecursionError as exc:
             raise MalformedArticleError(f"{source}: JSON input is nested too deeply") from exc
-    if isinstance(value, list) and value and isinstance(value[0], dict):
+    if isinstance(value, list) and value and all(_is_post(v) for v in value):
+        if len(value) > 1:  # one article each: never keep one and drop the rest
+            raise MalformedArticleError(
+                f"{source}: JSON input holds {len(value)} posts; give it as a `.json` file "
+                "to `extract_many` or `newsie extract` for one article per post")
         value = value[0]
-    if isinstance(value, dict) and any(field in value for field in _POST_FIELDS):
+    if isinstance(value, dict) and _is_post(value):
         return value
     return None
+
+
+def post_list(raw: bytes) -> list[dict[str, Any]] | None:
+    """The posts of a WordPress REST list (`/wp-json/wp/v2/posts`), or None for any other
+    input (one post, text, HTML)."""
+    if not raw.lstrip().startswith(b"["):
+        return None
+    try:
+        value = json.loads(raw, strict=False)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(value, list) and len(value) > 1 and all(_is_post(v) for v in value):
+        return value
+    return None
+
+
+def article_from_post(
+    post: dict[str, Any], *, source: str, max_chars: int = MAX_TEXT_CHARS
+) -> Article:
+    """One post of a list, cleaned and checked as any article is."""
+    article = _from_wordpress_json(post, source)
+    if not article.text.strip():
+        raise EmptyArticleError(f"{source}: the article has no text after cleaning")
+    if len(article.text) > max_chars:
+        raise ArticleTooLargeError(
+            f"{source}: the cleaned text is {len(article.text):,} characters; "
+            f"the limit is {max_chars:,} (max_chars=)")
+    if article.published is None:
+        return replace(article, published=find_published(article.text, article.title))
+    return article
+
+
+def _is_post(value: Any) -> bool:
+    return isinstance(value, dict) and any(field in value for field in _POST_FIELDS)
 
 
 def _unescape_slashes(value: Any) -> Any:
@@ -258,7 +371,7 @@ def _unescape_slashes(value: Any) -> Any:
     return value
 
 
-def _read_file(path: Path, name: str, max_bytes: int) -> bytes:
+def read_bytes(path: Path, name: str, max_bytes: int) -> bytes:
     """A file's bytes; a FIFO, `/dev/fd/N` or device is read as a stream, to the same limit."""
     limit = f"the limit is {max_bytes / 1e6:.1f} MB (max_bytes=)"
     try:

@@ -21,7 +21,10 @@ from .article import (
     MAX_TEXT_CHARS,
     Article,
     article_from,
+    article_from_post,
     failure_record,
+    post_list,
+    read_bytes,
     source_name,
 )
 from .dates import parse_published
@@ -96,3 +99,29 @@ def _lines(stream: IO[bytes], max_bytes: int) -> Iterator[bytes | ArticleTooLarg
             yield ArticleTooLargeError(f"line is over the limit of {max_bytes / 1e6:.1f} MB")
             continue
         yield line
+
+
+def read_posts(
+    path: Path, *, max_bytes: int = MAX_INPUT_BYTES, max_chars: int = MAX_TEXT_CHARS
+) -> list[Article | Failure] | None:
+    """A WordPress REST list of posts in a `.json` file: one article per post, named by
+    its `link`, else `file#id`, else `file#N`. None when the file is anything else (one
+    post, an article), and it is read as one article."""
+    name = source_name(path)
+    try:
+        posts = post_list(read_bytes(path, name, max_bytes))
+    except Exception:  # unreadable: read as one article, it fails by name
+        return None
+    if posts is None:
+        return None
+    read: list[Article | Failure] = []
+    for number, post in enumerate(posts, start=1):
+        link, key = post.get("link"), post.get("id")
+        source = (link if isinstance(link, str) and link.strip()
+                  else f"{name}#{key}" if isinstance(key, (int, str)) and str(key).strip()
+                  else f"{name}#{number}")
+        try:
+            read.append(article_from_post(post, source=source, max_chars=max_chars))
+        except Exception as exc:  # one bad post is one record; the others go on
+            read.append(failure_record(source, exc))
+    return read

@@ -110,3 +110,12 @@ def chunk_sentences(
 
 def is_instruction(sentence: Sentence) -> bool:
     return INSTRUCTION.search(sentence.text) is not None
+
+
+def shown_title(title: str | None) -> str | None:
+    """A title as the model may see it: the same filter as the body, so a sentence of it
+    that speaks to the model is left out (None when nothing is left)."""
+    if not title:
+        return title
+    kept = [s.text for s in split_sentences(title) if not is_instruction(s)]
+    return " ".join(kept) or None
