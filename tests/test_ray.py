@@ -74,6 +74,16 @@ def test_200_articles_give_200_rows(server: FakeModelServer) -> None:
     assert rows[0]["event_count"] == 1 and rows[0]["total_tokens"] == 60
 
 
+def test_rows_repeated_across_actors_give_one_ok_row_per_id(server: FakeModelServer) -> None:
+    items = [{"url": f"u{i % 5}", "text": ARTICLES[i % 5 + 1]} for i in range(40)]
+    rows = newsie.ray.extract_dataset(ray.data.from_items(items), id_column="url",
+                                      batch_size=4, **options(server)).take_all()
+    assert len(rows) == 40  # every row ends as one row
+    ok = [r["id"] for r in rows if r["status"] == "ok"]
+    assert len(ok) == len(set(ok)) == 5 and len(server.requests) == 5
+    assert {r["error"] for r in rows if r["status"] == "error"} == {"DuplicateArticle"}
+
+
 def test_server_errors_and_bad_rows_become_error_rows(server: FakeModelServer) -> None:
     server.responder = refuse_flaky
     items = [{"key": f"a{i}", "text": text, "day": datetime.date(2024, 5, 6)}

@@ -9,7 +9,7 @@ from typing import Any
 
 from .core.errors import NewsieError
 from .events import Extraction, Failure, LinkedEvent
-from .extraction.batch import arun_many, failure, run_many
+from .extraction.batch import aowned_run_many, failure, owned_run_many
 from .extraction.extractor import Extractor, check_options
 from .linking.link import link
 from .output.evaluation import Score
@@ -47,8 +47,11 @@ async def aextract(
 ) -> Extraction:
     """`extract` for services running an event loop: the loop is never blocked."""
     check_options("aextract", options)
-    with Extractor(**options) as extractor:
+    extractor = Extractor(**options)
+    try:
         return await extractor.aextract(article, source=source, published=published)
+    finally:
+        await extractor.aclose()  # its async client is closed on this loop
 
 
 def extract_many(
@@ -64,12 +67,13 @@ def extract_many(
 
     An article that fails (a bad feed line too) becomes a `Failure` record; the others go on.
     `progress`: a tqdm bar (a widget in Jupyter); by default only where someone watches (a
-    notebook, a terminal). `options` are those of `extract`.
+    notebook, a terminal). `options` are those of `extract`. The model's connections are
+    closed once the results end, or once the caller stops reading them.
     """
     check_options("extract_many", options)
     total = len(inputs) if isinstance(inputs, (list, tuple)) and not any(
         isinstance(i, os.PathLike) for i in inputs) else None  # a folder's size is unknown
-    return track(run_many(Extractor(**options), inputs, concurrency), total=total,
+    return track(owned_run_many(Extractor(**options), inputs, concurrency), total=total,
                  show=progress)
 
 
@@ -81,7 +85,7 @@ def aextract_many(
 ) -> AsyncIterator[Extraction | Failure]:
     """The async twin of `extract_many`: ``async for result in newsie.aextract_many(...)``."""
     check_options("aextract_many", options)
-    return arun_many(Extractor(**options), inputs, concurrency)
+    return aowned_run_many(Extractor(**options), inputs, concurrency)
 
 
 def evaluate(
@@ -105,14 +109,20 @@ def evaluate(
         folder = Path(articles) if articles else None
         items: list[ArticleInput] = []
         unread: list[Failure] = []
+        unfound: dict[str, str] = {}
         for key, record in _eval.read_gold(gold_path).items():
-            path = _eval.find_article(gold_path, key, folder)
+            try:
+                path = _eval.find_article(gold_path, key, folder)
+            except FileNotFoundError as exc:  # scored as failed; the others go on
+                unfound[key] = f"{type(exc).__name__}: {exc}"
+                continue
             try:  # the gold knows the publication date; relative dates need it
                 items.append(load_article(path, published=record.get("published")))
             except NewsieError as exc:
                 unread.append(failure(path, exc))
         predictions = [*unread, *extract_many(items, **options)]
-    elif isinstance(predictions, (str, Path)) and not _eval.is_gold_format(predictions):
+        return _eval.evaluate(gold, predictions, unfound)
+    if isinstance(predictions, (str, Path)) and not _eval.is_gold_format(predictions):
         predictions = read_results(predictions)  # the one reader of result files
     return _eval.evaluate(gold, predictions)
 

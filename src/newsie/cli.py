@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
@@ -22,7 +23,7 @@ from rich.console import Console
 import newsie
 
 from .cli_batch import batch_app
-from .core.errors import DateError, OutputFileError, ResultsFileError
+from .core.errors import CacheWarning, DateError, OutputFileError, ResultsFileError
 from .events import Extraction, Failure, LinkedEvent
 from .extraction.batch import (
     ARTICLE_SUFFIXES,
@@ -462,15 +463,34 @@ def eval_(
 @cache_app.command("info")
 def cache_info() -> None:
     """Where the cache is, and how much it holds."""
-    cache = ResponseCache()
-    typer.echo(f"{cache.directory}: {len(cache)} answers, {cache.volume() / 1e6:.1f} MB")
+    cache = _open_cache()
+    if cache.problem:
+        typer.echo(f"{cache.directory}: unusable ({cache.problem}); `newsie cache clear` "
+                   "resets a corrupt one")
+    else:
+        typer.echo(f"{cache.directory}: {len(cache)} answers, {cache.volume() / 1e6:.1f} MB")
+    cache.close()
 
 
 @cache_app.command("clear")
 def cache_clear() -> None:
-    """Delete every cached model answer."""
-    cache = ResponseCache()
-    typer.echo(f"removed {cache.clear()} answers from {cache.directory}")
+    """Delete every cached model answer (a corrupt cache is reset)."""
+    cache = _open_cache()
+    try:
+        removed = cache.clear()
+    except OSError as exc:
+        err.print(f"error: cannot clear the cache at {cache.directory}: {exc}", markup=False,
+                  soft_wrap=True)
+        raise typer.Exit(1) from None
+    finally:
+        cache.close()
+    typer.echo(f"removed {removed} answers from {cache.directory}")
+
+
+def _open_cache() -> ResponseCache:
+    with warnings.catch_warnings():  # these commands report the problem themselves
+        warnings.simplefilter("ignore", CacheWarning)
+        return ResponseCache()
 
 
 def main() -> None:

@@ -13,6 +13,10 @@ the absolute path or `text:<hash>`, and the sha256 of its cleaned text), so `don
 re-run skip what an earlier run finished, while rows that failed, and articles whose text
 changed, are tried again. The text column is always text, never a file name: files go in a
 path column.
+
+An id is extracted at most once in a run, whichever actor meets it first (a `Claims` actor
+keeps the ids taken): a row that repeats one (a page crawled twice) becomes an error row,
+`DuplicateArticle`, so an id never has two "ok" rows.
 """
 
 from __future__ import annotations
@@ -63,6 +67,37 @@ SCHEMA = pa.schema([
 ])
 
 
+class Claims:
+    """The ids taken in one run, shared by its actors (as a Ray actor): the first to claim
+    an id extracts it."""
+
+    def __init__(self) -> None:
+        self._taken: set[str] = set()
+
+    def claim(self, ids: list[str]) -> list[bool]:
+        """For each id, whether this caller is the first to ask (a repeat in `ids` too)."""
+        won = []
+        for key in ids:
+            won.append(key not in self._taken)
+            self._taken.add(key)
+        return won
+
+
+def _claim(claims: Any, ids: list[str]) -> list[bool]:
+    """Ask `claims`: a local `Claims`, or the handle of one running as a Ray actor."""
+    if not ids:
+        return []
+    if isinstance(claims, Claims):
+        return claims.claim(ids)
+    return list(ray.get(claims.claim.remote(ids)))
+
+
+def _duplicate(article: Article) -> Failure:
+    return Failure(source=article.source, error="DuplicateArticle",
+                   message=f"the same article as an earlier row of this run "
+                           f"(id {article.identity}); extracted once")
+
+
 class ExtractBatch:
     """The `map_batches` stage: one per actor, holding its own `Extractor` and client."""
 
@@ -76,8 +111,10 @@ class ExtractBatch:
         requests_per_actor: int,
         skip_ids: frozenset[str],
         options: dict[str, Any],
+        claims: Any = None,
     ) -> None:
         self.extractor = Extractor(**options)
+        self.claims = claims if claims is not None else Claims()
         self.text_column = text_column
         self.path_column = path_column
         self.id_column = id_column
@@ -111,6 +148,10 @@ class ExtractBatch:
                 continue
             if article.identity not in self.skip:  # the same source with the same text
                 todo.append((article.identity, article))
+        won = _claim(self.claims, [key for key, _ in todo])
+        rows += [_row(key, _duplicate(article))
+                 for (key, article), first in zip(todo, won, strict=True) if not first]
+        todo = [item for item, first in zip(todo, won, strict=True) if first]
         results = run_many(self.extractor, [a for _, a in todo], self.requests)
         rows += [_row(key, result) for (key, _), result in zip(todo, results, strict=True)]
         return pa.Table.from_pylist(rows, schema=SCHEMA)
@@ -157,12 +198,13 @@ def extract_dataset(
     columns = ds.columns(fetch_if_missing=False)  # known without running anything, or None
     if columns is not None:
         _check_columns(columns, path_column or text_column, id_column, published_column)
+    claims = ray.remote(Claims).options(num_cpus=0).remote()  # one per run, shared
     return ds.map_batches(
         ExtractBatch,
         fn_constructor_kwargs={
             "text_column": text_column, "path_column": path_column, "id_column": id_column,
             "published_column": published_column, "requests_per_actor": requests_per_actor,
-            "skip_ids": frozenset(skip_ids), "options": options,
+            "skip_ids": frozenset(skip_ids), "options": options, "claims": claims,
         },
         batch_size=batch_size,
         batch_format="pyarrow",

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +198,87 @@ def test_a_feed_gives_one_article_per_line_and_one_failure_per_bad_line(
         return [r async for r in newsie.aextract_many(feed, **_options(fake_server))]
 
     assert [r.source for r in asyncio.run(collect())] == [r.source for r in results]
+
+
+# ------------------------------------------------------- nothing stays open after a batch
+
+def _fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.fixture
+def keep_alive_server() -> Iterator[FakeModelServer]:
+    """A server that keeps HTTP/1.1 connections open until the client closes them."""
+    server = FakeModelServer(keep_alive=True).start()
+    server.script = [GOOD]
+    yield server
+    server.stop()
+
+
+def _settled(server: FakeModelServer, expected: int) -> int:
+    for _ in range(100):  # the server's handler threads see the close a moment later
+        if server.open_connections <= expected:
+            break
+        time.sleep(0.02)
+    return server.open_connections
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_extract_many_and_evaluate_close_what_they_open(
+    keep_alive_server: FakeModelServer, tmp_path: Path
+) -> None:
+    options = _options(keep_alive_server)
+    list(newsie.extract_many([ACME], **options))  # warm up: imports, lazy loggers
+    before = _fds()
+    for i in range(4):
+        results = list(newsie.extract_many([f"{ACME} ({i})", f"{ACME} [{i}]"], **options))
+        assert all(isinstance(r, newsie.Extraction) for r in results)
+    gold = tmp_path / "gold.jsonl"
+    (tmp_path / "a1.txt").write_text(ACME)
+    gold.write_text(json.dumps({"id": "a1", "events": []}) + "\n")
+    for _ in range(2):
+        newsie.evaluate(gold, **options)
+    assert _settled(keep_alive_server, 0) == 0
+    assert _fds() <= before
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+def test_aextract_many_closes_its_async_clients(keep_alive_server: FakeModelServer) -> None:
+    options = _options(keep_alive_server)
+
+    async def run(i: int) -> list[newsie.Extraction | newsie.Failure]:
+        return [r async for r in newsie.aextract_many([f"{ACME} ({i})", f"{ACME} [{i}]"],
+                                                      **options)]
+
+    asyncio.run(run(0))
+    before = _fds()
+    for i in range(1, 5):
+        assert all(isinstance(r, newsie.Extraction) for r in asyncio.run(run(i)))
+        assert asyncio.run(newsie.aextract(f"{ACME} {{{i}}}", **options)).events is not None
+    assert _settled(keep_alive_server, 0) == 0
+    assert _fds() <= before
+
+
+def test_openai_backend_close_closes_each_loops_async_client(
+    keep_alive_server: FakeModelServer,
+) -> None:
+    from newsie.model.endpoint import Endpoint
+    from newsie.model.openai_backend import OpenAIBackend
+
+    class Events(pydantic.BaseModel):
+        events: list[dict[str, Any]]
+
+    backend = OpenAIBackend(Endpoint(base_url=keep_alive_server.base_url, model="fake",
+                                     max_attempts=1))
+    loops = [asyncio.new_event_loop() for _ in range(2)]
+    messages = [{"role": "user", "content": ACME}]
+    for loop in loops:
+        loop.run_until_complete(backend.acomplete(messages, Events))
+    assert _settled(keep_alive_server, 2) == 2
+    backend.close()
+    assert _settled(keep_alive_server, 0) == 0
+    for loop in loops:
+        loop.close()
 
 
 def test_failed_texts_are_named_text_hash_like_the_others(fake_server: FakeModelServer) -> None:

@@ -336,3 +336,38 @@ def test_report_takes_aliases_as_link_does(tmp_path: Path) -> None:
     assert "<h3>Sorrel Energy Group</h3>" in out.read_text()  # the file's canonical name
     bad = CliRunner().invoke(app, ["report", str(results), "--aliases", str(results)])
     assert bad.exit_code == 2 and "alias file" in bad.output and "Traceback" not in bad.output
+
+
+def test_two_orders_of_one_sentence_get_two_ids() -> None:
+    text = ("Halvard Motors ordered 20 GWh of cells from Quillon Cells in March and "
+            "another 5 GWh in June.")
+    march = _order(text, ["Halvard Motors", "Quillon Cells"], "2025-03",
+                   newsie.Quantity(value=20, unit="GWh", text="20 GWh"))
+    june = _order(text, ["Halvard Motors", "Quillon Cells"], "2025-06",
+                  newsie.Quantity(value=5, unit="GWh", text="5 GWh"))
+    linked = newsie.link([_article("a.html", text, march, june, published="2025-07-01")])
+    assert len(linked) == 2
+    assert len({e.id for e in linked}) == 2
+
+
+def test_a_country_does_not_make_two_buyers_one_party() -> None:
+    """"China" as a party must not pull both China-named buyers into one family."""
+    one = "China Energy Engineering ordered 8GWh of cells from Quillon Cells on May 3."
+    two = "China Three Gorges ordered 8GWh of cells from Quillon Cells on May 3."
+    gov = "China signed an agreement with Quillon Cells on May 2."
+    results = [
+        _article("a.html", one, _order(one, ["China Energy Engineering", "Quillon Cells"],
+                                       "2025-05-03", GWH), published="2025-05-03"),
+        _article("b.html", two, _order(two, ["China Three Gorges", "Quillon Cells"],
+                                       "2025-05-03", GWH), published="2025-05-03"),
+        _article("c.html", gov, newsie.MoU(
+            summary="China and Quillon Cells signed", date="2025-05-02",
+            parties=[newsie.Party(name="China"), newsie.Party(name="Quillon Cells")],
+            evidence=[newsie.Span(start=0, end=len(gov), text=gov)]),
+            published="2025-05-02"),
+    ]
+    orders = [e for e in newsie.link(results) if e.type == "order"]
+    assert len(orders) == 2
+    for event in orders:
+        assert "China" not in {p.name for p in event.parties}
+        assert not any(a == "China" for p in event.parties for a in p.aliases)

@@ -141,3 +141,37 @@ def test_circular_ties_are_broken() -> None:
     registry = OrgRegistry({"Orsk": {"parent": "Pellan"}, "Pellan": {"parent": "Orsk"}})
     assert {registry.family("Orsk"), registry.family("Pellan")} <= {"Orsk", "Pellan"}
     assert registry.parent("Orsk") is None or registry.parent("Pellan") is None
+
+
+def test_a_place_is_never_a_parent_by_prefix() -> None:
+    corpus = OrgRegistry(short_forms=False)
+    for name in ("China", "China Energy Engineering", "China Three Gorges"):
+        corpus.add(name)
+    assert corpus.family("China Energy Engineering") == "China Energy Engineering"
+    assert corpus.family("China Three Gorges") == "China Three Gorges"
+    assert corpus.parent("China Energy Engineering") is None
+
+
+def test_within_an_article_a_place_is_no_short_form_of_a_company() -> None:
+    article = OrgRegistry()
+    for name in ("China", "China Energy Engineering"):
+        article.add(name)
+    assert article.canonical("China") == "China"
+    # a place the article names (its GPE/LOC entities), whatever the name looks like
+    named = OrgRegistry(places=["Vestmark"])
+    for name in ("Vestmark", "Vestmark Cells"):
+        named.add(name)
+    assert named.canonical("Vestmark") == "Vestmark"
+
+
+def test_an_alias_file_in_windows_1252_is_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "aliases.csv"
+    path.write_bytes("Société Générale,SocGen,Société Générale SA\nNestlé,Nestlé SA\n"
+                     .encode("cp1252"))
+    assert read_alias_file(path) == {
+        "Société Générale": {"aliases": ["SocGen", "Société Générale SA"]},
+        "Nestlé": {"aliases": ["Nestlé SA"]}}
+    binary = tmp_path / "bin.csv"
+    binary.write_bytes(b"\x00\x01\x02" * 50)
+    with pytest.raises(newsie.AliasFileError, match=r"bin\.csv"):
+        read_alias_file(binary)

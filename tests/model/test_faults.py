@@ -3,6 +3,8 @@ within the configured bounds on attempts and time, and nothing in a batch lost."
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import json
 import time
 
@@ -10,6 +12,7 @@ import pytest
 
 import newsie
 from fakeserver import FakeModelServer, Reply, completion, events_reply
+from newsie.model.retry import parse_retry_after
 
 ACME = "On May 4, Acme Motors signed a supply agreement with Borealis Cells in Oslo."
 GOOD = events_reply([{"type": "mou", "sent": [1], "parties": ["Acme Motors"], "people": []}])
@@ -88,3 +91,51 @@ def test_total_wait_respects_the_retry_budget(fake_server: FakeModelServer) -> N
                        max_retry_seconds=3)
     assert time.monotonic() - started < 5
     assert len(fake_server.requests) == 1  # a 30 s wait would break the 3 s budget
+
+
+# ------------------------------------------------------- every form of Retry-After
+
+
+@pytest.mark.parametrize(("headers", "expected"), [
+    ({"retry-after-ms": "1500"}, 1.5),
+    ({"retry-after-ms": "250", "retry-after": "9"}, 0.25),  # the precise one wins
+    ({"retry-after": "2"}, 2.0),
+    ({"retry-after": "0.5"}, 0.5),
+    ({"retry-after": "Wed, 21 Oct 2015 07:28:10 GMT"}, 10.0),
+    ({"retry-after": "Wed, 21 Oct 2015 07:27:00 GMT"}, 0.0),  # already past
+    ({"retry-after": "soon"}, None),
+    ({}, None),
+])
+def test_retry_after_reads_every_form_the_openai_client_reads(
+        headers: dict[str, str], expected: float | None) -> None:
+    now = datetime.datetime(2015, 10, 21, 7, 28, 0, tzinfo=datetime.UTC).timestamp()
+    assert parse_retry_after(headers, now=now) == expected
+
+
+@pytest.mark.parametrize("headers", [
+    {"retry-after-ms": "1300"},
+    {"Retry-After": "HTTP-DATE"},
+])
+def test_a_429_waits_as_long_as_the_server_asks(
+        fake_server: FakeModelServer, headers: dict[str, str]) -> None:
+    if headers.get("Retry-After") == "HTTP-DATE":
+        headers = {"Retry-After": email.utils.formatdate(time.time() + 3, usegmt=True)}
+    arrived: list[float] = []
+
+    def answer(request: dict[str, object]) -> Reply:
+        arrived.append(time.monotonic())
+        return Reply(status=429, body={"error": "x"}, headers=headers) \
+            if len(arrived) == 1 else GOOD
+
+    fake_server.responder = answer
+    newsie.extract(ACME, base_url=fake_server.base_url, cache=False, max_attempts=2)
+    assert len(arrived) == 2
+    assert arrived[1] - arrived[0] >= 1.25  # not the client's own backoff (under a second)
+
+
+def test_the_server_may_say_a_failure_is_final(fake_server: FakeModelServer) -> None:
+    fake_server.script = [Reply(status=503, body={"error": "x"},
+                                headers={"x-should-retry": "false"})]
+    with pytest.raises(newsie.ServerError, match="503"):
+        newsie.extract(ACME, base_url=fake_server.base_url, cache=False, max_attempts=3)
+    assert len(fake_server.requests) == 1

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from typing import Annotated, Literal
 
 import pytest
+from pydantic import BaseModel, Field, StringConstraints
 
 import newsie
-from fakeserver import FakeModelServer, Reply, completion, events_reply
+from fakeserver import FakeModelServer, Reply, completion, events_reply, streamed
 
 ARTICLE = "On May 4, Acme Motors signed a supply agreement with Borealis Cells in Oslo."
 GOOD = events_reply([{"type": "mou", "sent": [1], "parties": ["Acme Motors", "Borealis Cells"],
@@ -133,3 +136,80 @@ def test_raw_control_character_in_the_answer_is_accepted_without_a_reask(
     result = _extract(fake_server, cache=False)
     assert [e.type for e in result.events] == ["mou"]
     assert len(fake_server.requests) == 1
+
+
+# ------------------------------------------- a slow engine is slow, a stalled one is not
+
+
+def _answer_text() -> str:
+    return GOOD.body["choices"][0]["message"]["content"]  # type: ignore[index,no-any-return]
+
+
+def test_a_slow_engine_that_keeps_writing_is_never_cut_off(
+        fake_server: FakeModelServer) -> None:
+    # 8 pieces 0.3 s apart: 2.4 s in all, far over the 1 s the engine may stay silent
+    fake_server.script = [streamed(_answer_text(), 8, token_delay=0.3)]
+    result = _extract(fake_server, embedded=True, timeout=1.0, max_attempts=2)
+    assert [e.type for e in result.events] == ["mou"]
+    assert len(fake_server.requests) == 1
+    assert result.usage.completion_tokens == 8 and result.usage.prompt_tokens == 50
+    sent = fake_server.requests[0]
+    assert sent["stream"] is True
+    grammar = sent["response_format"]["json_schema"]["schema"]["x-guidance"]
+    assert grammar["whitespace_flexible"] is False  # no free whitespace to loop in
+
+
+def test_a_slow_engine_is_not_cut_off_from_a_coroutine_either(
+        fake_server: FakeModelServer) -> None:
+    fake_server.script = [streamed(_answer_text(), 6, token_delay=0.3)]
+    result = asyncio.run(newsie.aextract(
+        ARTICLE, base_url=fake_server.base_url, model="fake", embedded=True, timeout=1.0,
+        max_attempts=2, cache=False))
+    assert [e.type for e in result.events] == ["mou"] and len(fake_server.requests) == 1
+
+
+def test_a_stalled_engine_is_retried_once_and_says_how_far_it_got(
+        fake_server: FakeModelServer) -> None:
+    fake_server.script = [streamed(_answer_text(), 8, token_delay=0.05, stall_after=3)]
+    started = time.monotonic()
+    with pytest.raises(newsie.LocalModelError,
+                       match=r"stalled.*after 3 tokens.*\(2 attempts\)"):
+        _extract(fake_server, embedded=True, timeout=0.5, max_attempts=2)
+    assert len(fake_server.requests) == 2
+    assert time.monotonic() - started < 8
+
+
+def test_a_remote_server_is_asked_as_before(fake_server: FakeModelServer) -> None:
+    fake_server.script = [GOOD]
+    _extract(fake_server)
+    sent = fake_server.requests[0]
+    assert "stream" not in sent and "x-guidance" not in json.dumps(sent)
+
+
+class _Small(BaseModel):
+    kind: Literal["mou", "order"]
+    sent: list[Literal[1, 2, 3]] = Field(max_length=3)
+    note: Annotated[str, StringConstraints(max_length=10)] | None = None
+
+
+class _Open(BaseModel):
+    notes: list[str]
+
+
+def test_max_tokens_is_bounded_by_what_the_schema_can_need(
+        fake_server: FakeModelServer) -> None:
+    from newsie.model.endpoint import Endpoint
+    from newsie.model.openai_backend import OpenAIBackend
+
+    backend = OpenAIBackend(Endpoint(base_url=fake_server.base_url, model="fake",
+                                     max_tokens=1024))
+    fake_server.script = [Reply(body=completion('{"kind": "mou", "sent": [1]}')),
+                          Reply(body=completion('{"notes": []}'))]
+    messages = [{"role": "user", "content": ARTICLE}]
+    backend.complete(messages, _Small)
+    backend.complete(messages, _Open)
+    backend.close()
+    longest = '{"kind": "order", "sent": [1, 2, 3], "note": "' + "\\u00e9" * 10 + '"}'
+    bounded = fake_server.requests[0]["max_tokens"]
+    assert len(longest) <= bounded < 200  # room for the longest answer, and no more
+    assert fake_server.requests[1]["max_tokens"] == 1024  # unbounded: the endpoint's

@@ -398,3 +398,45 @@ def test_per_type_rows_are_the_types_either_side_uses() -> None:
     result = _score({"a": [{"type": "visit", "parties": ["Acme"]}]})
     assert list(result.per_type) == ["meeting", "mou", "order", "visit"]
     assert _score({}, {"x": []}).per_type == {}
+
+
+# ------------------------------------------------------------------ odd gold files
+
+
+@pytest.mark.parametrize("line", ['["a", []]', '"a"', "3", '{"events": []}', "{oops"])
+def test_a_gold_line_that_is_not_a_record_names_file_and_line(tmp_path: Path,
+                                                             line: str) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"id": "a", "events": []}) + "\n" + line + "\n")
+    with pytest.raises(newsie.NewsieError, match=r"gold\.jsonl:2"):
+        newsie.evaluate(gold, predictions=[])
+    result = CliRunner().invoke(app, ["eval", str(gold), "--predictions", str(gold)])
+    assert result.exit_code == 2 and "gold.jsonl:2" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_gold_id_is_never_a_pattern_nor_a_path(
+        tmp_path: Path, fake_server: Any) -> None:
+    gold_dir = tmp_path / "gold"
+    gold_dir.mkdir()
+    (tmp_path / "secret.txt").write_text("Top secret: Acme signed an order with Borealis.")
+    (gold_dir / "a.txt").write_text("Acme signed an order with Borealis Cells.")
+    (gold_dir / "ab.txt").write_text("Ab Motors signed an order with Borealis Cells.")
+    gold = gold_dir / "gold.jsonl"
+    gold.write_text("".join(json.dumps({"id": k, "events": []}) + "\n"
+                            for k in ("../secret", "a*", "a")))
+    result = newsie.evaluate(gold, base_url=fake_server.base_url, model="m", cache=False)
+    sent = json.dumps(fake_server.requests)
+    assert "Top secret" not in sent and "Ab Motors" not in sent
+    assert len(fake_server.requests) == 1  # only a.txt was read
+    assert result.articles == 1
+    assert set(result.failed) == {"../secret", "a*"}
+    assert all("FileNotFoundError" in v for v in result.failed.values())
+
+
+def test_a_missing_article_file_fails_alone(tmp_path: Path, fake_server: Any) -> None:
+    gold = _gold_files(tmp_path)
+    (tmp_path / "b.txt").unlink()
+    result = newsie.evaluate(gold, base_url=fake_server.base_url, model="m", cache=False)
+    assert result.articles == 1
+    assert list(result.failed) == ["b"] and "no article file" in result.failed["b"]

@@ -89,3 +89,8 @@ class TypeDefinitionError(NewsieError):
 
 class UnknownTypeError(NewsieError):
     """`types=` names an event type that is neither built in, registered nor importable."""
+
+
+class CacheWarning(UserWarning):
+    """The answer cache cannot be used (unwritable, not a folder, corrupt): newsie goes on
+    without it."""

@@ -8,7 +8,7 @@ import queue
 import stat
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -231,7 +231,7 @@ def read_ahead(items: Iterator[T], depth: int) -> Iterator[T]:
 
 def run_many(
     extractor: Extractor, inputs: Iterable[Item] | ArticleInput, concurrency: int
-) -> Iterator[Extraction | Failure]:
+) -> Generator[Extraction | Failure, None, None]:
     """Results in input order, with at most `concurrency` articles in flight; the next
     articles are read (a thread ahead) while the model answers, never all of them first.
 
@@ -264,7 +264,7 @@ def run_many(
 
 async def arun_many(
     extractor: Extractor, inputs: Iterable[Item] | ArticleInput, concurrency: int
-) -> AsyncIterator[Extraction | Failure]:
+) -> AsyncGenerator[Extraction | Failure, None]:
     items = expand_inputs(inputs, max_bytes=extractor.max_bytes, max_chars=extractor.max_chars)
     pending: deque[asyncio.Future[Extraction | Failure]] = deque()
     try:
@@ -285,6 +285,33 @@ async def arun_many(
     finally:  # the caller stopped iterating (break, cancel): nothing runs on unasked
         for task in pending:
             task.cancel()
+
+
+def owned_run_many(
+    extractor: Extractor, inputs: Iterable[Item] | ArticleInput, concurrency: int
+) -> Iterator[Extraction | Failure]:
+    """`run_many` over an extractor made for this batch: closed (its connections and cache
+    handles released) once the results end or the caller stops reading them."""
+    results = run_many(extractor, inputs, concurrency)
+    try:
+        yield from results
+    finally:
+        results.close()
+        extractor.close()
+
+
+async def aowned_run_many(
+    extractor: Extractor, inputs: Iterable[Item] | ArticleInput, concurrency: int
+) -> AsyncIterator[Extraction | Failure]:
+    """The async twin of `owned_run_many`: the extractor's async clients are closed on the
+    loop that used them."""
+    results = arun_many(extractor, inputs, concurrency)
+    try:
+        async for result in results:
+            yield result
+    finally:
+        await results.aclose()
+        await extractor.aclose()
 
 
 def summarize(results: Iterable[Extraction | Failure]) -> Summary:

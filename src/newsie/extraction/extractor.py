@@ -220,6 +220,17 @@ class Extractor:
         if self._owns_backend:
             self.backend.close()
 
+    async def aclose(self) -> None:
+        """`close` from a coroutine: the backend's async clients are closed on this loop."""
+        if self.cache is not None:
+            await asyncio.to_thread(self.cache.close)
+        if self._owns_backend:
+            aclose = getattr(self.backend, "aclose", None)
+            if aclose is not None:
+                await aclose()
+            else:
+                await asyncio.to_thread(self.backend.close)
+
     def __enter__(self) -> Extractor:
         return self
 

@@ -12,7 +12,7 @@ from ..events import Event, Kind, Money, Party, Person, Quantity, Span
 from ..linking.agree import KIND_FIELDS, Facts, conflict, facts, sides_agree
 from ..linking.orgs import OrgRegistry, org_key
 from ..reading.dates import resolve_date
-from ..reading.nlp import ORG_LABELS, Analysis
+from ..reading.nlp import ORG_LABELS, PLACE_LABELS, Analysis
 from .grounding import GroundedEvent
 from .registry import EventSpec
 
@@ -124,9 +124,10 @@ def _title_part(text: str) -> str:
 
 # -------------------------------------------------------------------- organizations
 
-def organizations(text: str, names: Iterable[str]) -> OrgRegistry:
-    """The article's organizations: its own "Full Name (ABBR)" definitions, then `names`."""
-    orgs = OrgRegistry()
+def organizations(text: str, names: Iterable[str], places: Iterable[str] = ()) -> OrgRegistry:
+    """The article's organizations: its own "Full Name (ABBR)" definitions, then `names`.
+    `places` (the article's GPE/LOC entities) are never parents by prefix."""
+    orgs = OrgRegistry(places=places)
     orgs.learn(text)
     for name in names:
         orgs.add(name)
@@ -210,7 +211,9 @@ def _absorb(into: GroundedEvent, ev: GroundedEvent) -> None:
 def normalize(
     events: Sequence[GroundedEvent], text: str, published: str | None, analysis: Analysis
 ) -> list[Event]:
-    orgs = organizations(text, [p for ev in events for p in ev.parties])
+    places = [e.text for e in analysis.entities if e.label in PLACE_LABELS]
+    places += [ev.location for ev in events if ev.location]
+    orgs = organizations(text, [p for ev in events for p in ev.parties], places)
     return [_build(ev, orgs, published, analysis)
             for ev in merge(events, published, lambda name: org_key(orgs.canonical(name)))]
 

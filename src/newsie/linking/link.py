@@ -177,9 +177,18 @@ def _quantity(ev: Event) -> Quantity | None:
     return next(iter(ev.fields_of(Kind.QUANTITY).values()), None)
 
 
-def _event_key(result: Extraction, ev: Event) -> str:
-    span = f"{ev.evidence[0].start}-{ev.evidence[-1].end}" if ev.evidence else ev.summary
-    return f"{result.source}\x00{ev.type}\x00{span}"
+def _event_keys(members: list[tuple[Extraction, Event]]) -> list[str]:
+    """One key per event, unique in the corpus: its article, type and evidence, and a digest
+    of all it says, since two events of one sentence ("20 GWh in March ... another 5 GWh
+    in June") share the rest. Events identical in every field are numbered."""
+    keys, seen = [], Counter[str]()
+    for result, ev in members:
+        span = f"{ev.evidence[0].start}-{ev.evidence[-1].end}" if ev.evidence else ev.summary
+        digest = hashlib.sha1(ev.model_dump_json().encode()).hexdigest()
+        key = f"{result.source}\x00{ev.type}\x00{span}\x00{digest}"
+        seen[key] += 1
+        keys.append(key if seen[key] == 1 else f"{key}\x00{seen[key]}")
+    return keys
 
 
 def _registry(aliases: str | Path | Aliases | OrgRegistry | None,
@@ -194,6 +203,7 @@ def _registry(aliases: str | Path | Aliases | OrgRegistry | None,
         registry = OrgRegistry(aliases, short_forms=False)
     for result in results:
         registry.learn(result.text)
+        registry.add_places(ev.location for ev in result.events if ev.location)
         for ev in result.events:
             for party in ev.parties:
                 registry.add(party.name, party.aliases)
@@ -366,8 +376,10 @@ def _assemble(members: list[tuple[Extraction, Event]], facts: list[Facts],
     """The linked events, each with the links that joined it (its weakest: confidence and
     reason)."""
     clusters = _Clusters(facts, edges, window)
-    linked = [_linked([members[i] for i in sorted(ids)], names, clusters.joined.get(root, []),
-                      window) for root, ids in clusters.sets.groups().items()]
+    keys = _event_keys(members)
+    linked = [_linked([members[i] for i in sorted(ids)], [keys[i] for i in ids], names,
+                      clusters.joined.get(root, []), window)
+              for root, ids in clusters.sets.groups().items()]
     linked.sort(key=lambda e: (interval(e.date)[0] or math.inf, e.date or "", e.id))
     return linked
 
@@ -404,9 +416,11 @@ def _parties(group: list[tuple[Extraction, Event]], names: _Names) -> list[Party
     return parties
 
 
-def _linked(group: list[tuple[Extraction, Event]], names: _Names,
+def _linked(group: list[tuple[Extraction, Event]], keys: list[str], names: _Names,
             edges: list[dict[str, Any]], window: int) -> LinkedEvent:
-    keys = sorted(_event_key(r, ev) for r, ev in group)
+    """One linked event; its id is a digest of its events' keys (`_event_keys`), so it is
+    the same whatever the input order, and unique."""
+    keys = sorted(keys)
     first = group[0][1]
     dates = Counter(ev.date for _, ev in group if ev.date)
     when = min(dates, key=lambda d: (-_precision(d), -dates[d], d)) if dates else None

@@ -16,7 +16,7 @@ import json
 import logging
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
@@ -25,7 +25,9 @@ from typing import TypedDict
 from cleanco import basename
 from rapidfuzz import fuzz
 
-from ..core.errors import AliasFileError
+from ..core.errors import AliasFileError, ArticleError
+from ..reading.article import decode_bytes
+from ..reading.nlp import is_place_name
 from .unionfind import UnionFind
 
 
@@ -100,10 +102,12 @@ def read_alias_file(path: str | Path) -> dict[str, OrgEntry]:
     CSV: rows ``canonical,alias,alias...`` (one organization a row, no header, no parents).
     """
     file = Path(path)
-    try:
-        raw = file.read_text(encoding="utf-8")
+    try:  # decoded as every input is: UTF-8, else the legacy encoding it is in
+        raw = decode_bytes(file.read_bytes())
     except OSError as exc:
         raise AliasFileError(f"cannot read alias file {file}: {exc.strerror}") from None
+    except ArticleError as exc:
+        raise AliasFileError(f"alias file {file} is not text ({exc})") from None
     if file.suffix.lower() == ".csv":
         rows = [[c.strip() for c in row if c.strip()] for row in csv.reader(raw.splitlines())]
         return {row[0]: {"aliases": row[1:]} for row in rows if row}
@@ -155,12 +159,18 @@ class OrgRegistry:
     that organization's short form instead ("Zenith Power" for "Zenith Power Systems"), as
     an article's second mention usually is.
 
+    A place is never a parent or a short form by its name: "China Energy Engineering" is
+    not China's unit. A place is a name in `places` (an article's GPE/LOC entities, events'
+    locations), or a bare name spaCy reads as a place.
+
     >>> reg = OrgRegistry({"Lead Intelligent Equipment": ["LEAD", "Lead Intelligent"]})
     >>> reg.canonical("lead intelligent equipment co., ltd.")
     'Lead Intelligent Equipment'
     """
 
-    def __init__(self, aliases: Aliases | None = None, *, short_forms: bool = True) -> None:
+    def __init__(self, aliases: Aliases | None = None, *, short_forms: bool = True,
+                 places: Iterable[str] = ()) -> None:
+        self._places = {org_key(p) for p in places} - {""}
         self._sets: UnionFind[str] = UnionFind()
         self._seen: dict[str, Counter[str]] = defaultdict(Counter)
         self._chosen: dict[str, str] = {}  # key -> the user's canonical name
@@ -181,8 +191,14 @@ class OrgRegistry:
                 self._declared.append((org_key(canonical), self._node(entry["parent"])))
 
     @classmethod
-    def from_file(cls, path: str | Path, *, short_forms: bool = True) -> OrgRegistry:
-        return cls(read_alias_file(path), short_forms=short_forms)
+    def from_file(cls, path: str | Path, *, short_forms: bool = True,
+                  places: Iterable[str] = ()) -> OrgRegistry:
+        return cls(read_alias_file(path), short_forms=short_forms, places=places)
+
+    def add_places(self, names: Iterable[str]) -> None:
+        """Record names known to be places: they never become a parent by prefix."""
+        self._places |= {org_key(n) for n in names} - {""}
+        self._resolved = False
 
     def add(self, name: str, aliases: Iterable[str] = ()) -> None:
         """Record a name seen in the corpus, with the aliases it is known to go by."""
@@ -264,7 +280,7 @@ class OrgRegistry:
                 full = next(iter(fulls))
                 sets.add(full)
                 sets.union(short, full)
-        same, extends = _fuzzy_pairs(list(sets), self._short_forms)
+        same, extends = _fuzzy_pairs(list(sets), self._short_forms, self._is_place)
         for a, b in same:
             sets.union(a, b)
         self._names: dict[str, list[str]] = {}
@@ -288,6 +304,9 @@ class OrgRegistry:
         for child, parent in [*self._declared, *self._stated(), *extends]:
             self._tie(sets.find(child), sets.find(parent))
         self._resolved = True
+
+    def _is_place(self, key: str) -> bool:
+        return key in self._places or any(is_place_name(n) for n in self._seen[key])
 
     def _stated(self) -> Iterator[tuple[str, str]]:
         """(child, parent) keys of the ties the articles state between recorded names."""
@@ -382,7 +401,8 @@ def _after(text: str, start: int, size: int = 8) -> list[str]:
 _MIN_CONTAINED = 4
 
 
-def _fuzzy_pairs(keys: list[str], short_forms: bool = True
+def _fuzzy_pairs(keys: list[str], short_forms: bool = True,
+                 is_place: Callable[[str], bool] = lambda key: False,
                  ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Same-organization pairs, and (unit, parent) pairs, among keys that share their first
     word (never all pairs).
@@ -391,7 +411,8 @@ def _fuzzy_pairs(keys: list[str], short_forms: bool = True
     `fuzz.ratio` >= 92 on keys of 8+ characters); with `short_forms`, also a short key
     whose words are all in exactly one longer key ("Zenith Power" in "Zenith Power
     Systems"). A key that extends a shorter one by words at its end is otherwise that
-    organization's unit ("Volkswagen Group Components" under "Volkswagen").
+    organization's unit ("Volkswagen Group Components" under "Volkswagen"), unless the
+    shorter one is a place (`is_place`, asked only of such keys).
     """
     blocks: dict[str, list[str]] = defaultdict(list)
     for key in keys:
@@ -405,7 +426,7 @@ def _fuzzy_pairs(keys: list[str], short_forms: bool = True
         for i, a in enumerate(block):
             words = set(a.split())
             containers = [b for b in block if len(b) > len(a) and words <= set(b.split())]
-            if len(a) >= _MIN_CONTAINED and containers:
+            if len(a) >= _MIN_CONTAINED and containers and not is_place(a):
                 # always: one word that starts exactly one longer name ("Huayou Cobalt")
                 if len(containers) == 1 and (short_forms or " " not in a):
                     same.append((a, containers[0]))

@@ -25,6 +25,7 @@ class EmbeddedBackend:
         self._options: dict[str, Any] = {
             "timeout": _local.REQUEST_TIMEOUT,
             "max_attempts": _local.REQUEST_ATTEMPTS,
+            "max_retry_seconds": _local.REQUEST_RETRY_SECONDS,
             **{k: v for k, v in options.items() if v is not None},
         }
         self._settings = Endpoint(embedded=True, **self._options)  # bad options fail here
@@ -63,6 +64,13 @@ class EmbeddedBackend:
             delegate, self._delegate = self._delegate, None
         if delegate is not None:
             delegate.close()
+
+    async def aclose(self) -> None:
+        """`close` from a coroutine: this loop's loopback client is closed on it."""
+        with self._lock:
+            delegate, self._delegate = self._delegate, None
+        if delegate is not None:
+            await delegate.aclose()
 
     def __repr__(self) -> str:
         return f"EmbeddedBackend(model={self._model!r})"

@@ -40,12 +40,15 @@ MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046
 MODEL_PARTS = 22
 #: Context per slot: the longest prompt window plus the longest answer, with room to spare.
 CONTEXT_TOKENS = 4096
-#: A request to the embedded server that takes longer than this is reported as hung. A busy
-#: 2-core machine needs about a minute for one long article; this leaves ample margin.
+#: The longest the embedded server may stay silent (no token, no prompt progress) before a
+#: request counts as stalled. Answers are streamed (`model.progress`), so a slow request
+#: that keeps producing is never cut off, however long it takes.
 REQUEST_TIMEOUT = 300.0
-#: Transport attempts against the embedded server: a hung or failed generation is not
-#: retried more than once, so a broken engine ends as an error within a bounded time.
+#: Transport attempts against the embedded server: a stalled or failed generation is
+#: retried once, so a broken engine ends as an error within a bounded time.
 REQUEST_ATTEMPTS = 2
+#: No bound on the total time of those attempts: progress, not the clock, judges them.
+REQUEST_RETRY_SECONDS = float("inf")
 
 
 def cache_dir() -> Path:

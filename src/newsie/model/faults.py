@@ -38,8 +38,11 @@ def translate_error(exc: BaseException, endpoint: Endpoint, attempts: int) -> Mo
         return redact(str(text), secrets, limit=DETAIL_CHARS)
 
     if isinstance(cause, openai.APITimeoutError):
-        msg = f"model server at {where} timed out after {endpoint.timeout:g}s ({attempts} attempts)"
-        err: ModelError = ServerUnreachableError(msg)
+        # a streamed answer (the embedded engine's) says how far it got before it stalled
+        stalled = str(cause.__cause__) if "stalled" in str(cause.__cause__ or "") else None
+        msg = (f"model server at {where} timed out after {endpoint.timeout:g}s"
+               if stalled is None else f"model server at {where}: {stalled}")
+        err: ModelError = ServerUnreachableError(f"{msg} ({attempts} attempts)")
     elif isinstance(cause, openai.APIConnectionError):
         err = ServerUnreachableError(f"cannot reach model server at {where} ({attempts} attempts)")
     elif isinstance(cause, openai.APIStatusError):

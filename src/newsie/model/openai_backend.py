@@ -24,6 +24,7 @@ from ..core.errors import ConfigurationError, NewsieError
 from ..core.redact import log_redactor
 from ..events import Usage
 from .backend import Messages, T
+from .bounds import request_max_tokens
 from .endpoint import DEFAULT_MODEL, Endpoint
 from .faults import translate_error
 from .repair import accept_control_characters
@@ -46,18 +47,36 @@ def _client_options(endpoint: Endpoint) -> dict[str, Any]:
 
 
 def sync_client(endpoint: Endpoint) -> openai.OpenAI:
-    """An openai client for `endpoint`; to a loopback server it ignores proxy variables."""
+    """An openai client for `endpoint`; to a loopback server it ignores proxy variables, and
+    to the embedded engine it streams, judged by progress (`model.progress`)."""
+    import httpx2
     import openai
 
-    http = openai.DefaultHttpxClient(trust_env=False) if endpoint.loopback else None
+    from .progress import ProgressTransport  # httpx2 comes with openai: loaded with it
+
+    http = None
+    if endpoint.embedded:
+        http = openai.DefaultHttpxClient(
+            trust_env=False, transport=ProgressTransport(httpx2.HTTPTransport(trust_env=False)))
+    elif endpoint.loopback:
+        http = openai.DefaultHttpxClient(trust_env=False)
     return openai.OpenAI(**_client_options(endpoint), http_client=http)
 
 
 def async_client(endpoint: Endpoint) -> openai.AsyncOpenAI:
     """The async twin of `sync_client`, for the running event loop only."""
+    import httpx2
     import openai
 
-    http = openai.DefaultAsyncHttpxClient(trust_env=False) if endpoint.loopback else None
+    from .progress import AsyncProgressTransport
+
+    http = None
+    if endpoint.embedded:
+        http = openai.DefaultAsyncHttpxClient(
+            trust_env=False,
+            transport=AsyncProgressTransport(httpx2.AsyncHTTPTransport(trust_env=False)))
+    elif endpoint.loopback:
+        http = openai.DefaultAsyncHttpxClient(trust_env=False)
     return openai.AsyncOpenAI(**_client_options(endpoint), http_client=http)
 
 
@@ -65,6 +84,26 @@ def cache_identity(ep: Endpoint) -> dict[str, Any]:
     """What names a server and its settings in the answer cache, for live and batch calls."""
     return {"server": ep.where, "model": ep.model, "max_tokens": ep.max_tokens,
             "temperature": ep.temperature, "reasks": ep.reasks}
+
+
+def _close_on(loop: asyncio.AbstractEventLoop, client: openai.AsyncOpenAI) -> None:
+    """Close an async client on the loop it belongs to, from any thread.
+
+    On the calling thread's own running loop the close is scheduled (`aclose` awaits it
+    instead); a closed loop can run nothing, and its sockets go with it.
+    """
+    if loop.is_closed():
+        return
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        loop.create_task(client.close())
+    elif loop.is_running():
+        asyncio.run_coroutine_threadsafe(client.close(), loop).result(timeout=10)
+    else:
+        loop.run_until_complete(client.close())
 
 
 class OpenAIBackend:
@@ -101,8 +140,9 @@ class OpenAIBackend:
         self._sync: instructor.Instructor | None = None
         self._own_sync: openai.OpenAI | None = None
         self._given_async: instructor.AsyncInstructor | None = None
+        #: each loop's instructor and the client under it (closed by `close`)
         self._by_loop: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, instructor.AsyncInstructor
+            asyncio.AbstractEventLoop, tuple[instructor.AsyncInstructor, openai.AsyncOpenAI]
         ] = weakref.WeakKeyDictionary()
         log_redactor.guard(endpoint.secrets())
 
@@ -156,12 +196,25 @@ class OpenAIBackend:
         return result, meter.usage
 
     def close(self) -> None:
-        """Close the sync client newsie built; a caller's client stays theirs to close."""
+        """Close the clients newsie built (the sync one and each loop's async one); a
+        caller's client stays theirs to close."""
         with self._lock:
             own, self._own_sync, self._sync = self._own_sync, None, None
-            self._by_loop.clear()  # their loops may be gone: nothing left to await them on
+            loops = list(self._by_loop.items())
+            self._by_loop.clear()
         if own is not None:
             own.close()
+        for loop, (_, client) in loops:
+            _close_on(loop, client)
+
+    async def aclose(self) -> None:
+        """`close` from a coroutine: this loop's client is awaited closed here."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            made = self._by_loop.pop(loop, None)
+        if made is not None:
+            await made[1].close()
+        await asyncio.to_thread(self.close)
 
     def __repr__(self) -> str:
         return f"OpenAIBackend({self.settings!r})"
@@ -199,10 +252,10 @@ class OpenAIBackend:
             loop = asyncio.get_running_loop()
             made = self._by_loop.get(loop)
             if made is None:
-                made = instructor.from_openai(
-                    async_client(self.settings), mode=mode())
+                client = async_client(self.settings)
+                made = instructor.from_openai(client, mode=mode()), client
                 self._by_loop[loop] = made
-            return made
+            return made[0]
 
     def _request(
         self, messages: Messages, response_model: type[T]
@@ -216,6 +269,7 @@ class OpenAIBackend:
             **request_params(self.settings, messages),
             "response_model": response_model,
             "max_retries": self.settings.reasks,
+            "max_tokens": request_max_tokens(self.settings.max_tokens, response_model),
             "hooks": hooks,
         }
         return kwargs, meter

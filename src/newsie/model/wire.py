@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..events import Usage
 from .backend import Messages, T
+from .bounds import request_max_tokens
 from .endpoint import Endpoint
 from .repair import accept_control_characters
 
@@ -39,8 +40,9 @@ def request_body(endpoint: Endpoint, messages: Messages,
     """The JSON body a live call POSTs to /chat/completions: messages and response_format."""
     from instructor.processing.response import handle_response_model
 
-    _, body = handle_response_model(response_model, mode=mode(),
-                                    **request_params(endpoint, [dict(m) for m in messages]))
+    params = {**request_params(endpoint, [dict(m) for m in messages]),
+              "max_tokens": request_max_tokens(endpoint.max_tokens, response_model)}
+    _, body = handle_response_model(response_model, mode=mode(), **params)
     return body
 
 

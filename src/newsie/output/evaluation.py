@@ -346,20 +346,30 @@ def read_predictions(path: str | Path) -> dict[str, list[Simple]]:
 
 
 def evaluate(gold: str | Path,
-             predictions: str | Path | Iterable[Extraction | Failure]) -> Score:
+             predictions: str | Path | Iterable[Extraction | Failure],
+             unread: Mapping[str, str] | None = None) -> Score:
     """Score results, or a file of gold-format predictions, against a gold JSONL file; the
-    failed articles are listed in the Score, not scored."""
+    failed articles (and `unread`, gold id: error, those never found) are listed in the
+    Score, not scored."""
     truth = {k: from_gold(v) for k, v in read_gold(gold).items()}
     found, failed = ((read_predictions(predictions), {})
                      if isinstance(predictions, (str, Path)) else from_results(predictions))
-    return score(found, truth, failed)
+    return score(found, truth, {**failed, **(unread or {})})
 
 
 def find_article(gold_path: Path, article: str, articles: Path | None) -> Path:
-    """`<id>.txt` beside the gold file, in its `articles/`, or in `articles`."""
+    """`<id>.<ext>` beside the gold file, in its `articles/`, or in `articles`.
+
+    The id is a file name compared as it is, never a pattern and never a path: an id such
+    as `../secret` or `*` names no file, so nothing outside those folders is read.
+    """
     folders = [articles] if articles else [gold_path.parent, gold_path.parent / "articles"]
     for folder in folders:
-        for candidate in sorted(folder.glob(f"{article}.*")):
-            if candidate.suffix != ".jsonl":
+        if not folder.is_dir():
+            continue
+        for candidate in sorted(folder.iterdir()):
+            if candidate.stem == article and candidate.suffix != ".jsonl" and \
+                    candidate.is_file():
                 return candidate
-    raise FileNotFoundError(f"no article file for gold id {article} in {folders}")
+    raise FileNotFoundError(f"no article file for gold id {article!r} in "
+                            f"{', '.join(str(f) for f in folders)}")

@@ -408,6 +408,14 @@ def _decode(raw: str | bytes, max_bytes: int) -> str:
     return text
 
 
+def decode_bytes(raw: bytes) -> str:
+    """The one decoder of input bytes (articles, feeds, alias files): UTF-8, else the
+    legacy encoding they are in; `BinaryInputError` when they are no text."""
+    if b"\x00" in raw[:8192]:
+        raise BinaryInputError("input is binary data (NUL bytes), not text")
+    return _bytes_to_text(raw)
+
+
 def _bytes_to_text(raw: bytes) -> str:
     """UTF-8 if it is (a stray bad byte is replaced); else the encoding the bytes are in."""
     try:

@@ -18,6 +18,8 @@ from ..core.errors import NlpError
 
 #: Labels of names that can be a party: companies, governments, places acting as parties.
 ORG_LABELS = frozenset({"ORG", "GPE", "NORP", "FAC"})
+#: A country, a region, a city: a place, never the parent of a company named after it.
+PLACE_LABELS = frozenset({"GPE", "LOC"})
 
 _lock = threading.Lock()
 _call_lock = threading.Lock()
@@ -99,6 +101,15 @@ def analyze(text: str) -> Analysis:
                            t.lower_, t.pos_, t.is_stop) for t in doc if not t.is_space),
         chunks=tuple((c.start_char, c.end_char) for c in doc.noun_chunks),
     )
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def is_place_name(name: str) -> bool:
+    """Does spaCy read the bare `name` as one place ("China", "Jiangsu")? Asked only of
+    the few names that other names extend, so the cost is a call per such name."""
+    entities = analyze(name.strip()).entities
+    return len(entities) == 1 and entities[0].label in PLACE_LABELS and \
+        entities[0].text == name.strip()
 
 
 @functools.lru_cache(maxsize=1)
