@@ -122,7 +122,10 @@ def test_async_extract_finds_the_agreement(model_endpoint: dict[str, Any]) -> No
     [mou] = _by_type(result, "mou")
     assert {org_key(p.name) for p in mou.parties} == {
         "lead intelligent equipment", "american battery factory"}, mou
-    assert mou.quantity is not None and mou.quantity.value == 20  # type: ignore[attr-defined]
+    # the MoU cites only the signing sentence; "20GWh" is in the next one, so it is dropped
+    # with a warning (the order that cites it keeps it: test_seed_002_order_...)
+    assert mou.quantity is None  # type: ignore[attr-defined]
+    assert any("'20GWh' is only in a neighbouring sentence" in w for w in mou.warnings)
     assert result.usage.requests >= 1 and result.usage.cached == 0
 
 

@@ -1,6 +1,6 @@
 """Linking on real multi-outlet coverage, scored by the coverage set's own scorer.
 
-    python bench/linking/linking.py [SET_DIR] --mode alone [--label before]
+    python bench/linking/linking.py [SET_DIR] --mode alone [--label before] [--drop-dates half]
     python bench/linking/linking.py [SET_DIR] --mode end-to-end [--concurrency 2]
 
 SET_DIR (default ../shared/devset-linking beside the repository) holds `gold.json`,
@@ -10,7 +10,9 @@ nothing of them is copied here.
 - **alone**: every gold event becomes an extraction record (its type, the cluster's
   parties, its evidence located in the article, the article's publication date), then
   `newsie.link` and the set's scorer. Two settings: without an event date (as most reports
-  give none), and with the gold event date.
+  give none), and with the gold event date. `--drop-dates half` removes the publication
+  date of every other dated article (by sorted id, so the choice is the same every run), as
+  undated coverage comes in: linking must then not join reports on their parties alone.
 - **end to end**: each article is extracted with its publication date
   (`newsie.extract_many`, the configured model), then `newsie.link`, then the scorer.
 
@@ -58,9 +60,18 @@ def text_of(folder: Path, article: str) -> str:
     return (folder / "articles" / f"{article}.txt").read_text(encoding="utf-8")
 
 
-def gold_records(folder: Path, with_dates: bool) -> list[newsie.Extraction]:
+def undated(sources: dict[str, dict[str, Any]], drop: str) -> set[str]:
+    """The articles whose publication date is removed: none, or every other dated one."""
+    if drop == "none":
+        return set()
+    dated = sorted(a for a, s in sources.items() if s.get("published"))
+    return set(dated[1::2])
+
+
+def gold_records(folder: Path, with_dates: bool, drop: str = "none") -> list[newsie.Extraction]:
     """One extraction record per gold event mention, as an ideal extractor would give it."""
     gold, sources = load(folder)
+    removed = undated(sources, drop)
     records = []
     for cluster in gold:
         for member in cluster["members"]:
@@ -75,7 +86,8 @@ def gold_records(folder: Path, with_dates: bool) -> list[newsie.Extraction]:
                 date=cluster["date"] if with_dates else None, evidence=[span])
             records.append(newsie.Extraction(
                 source=article, title=sources[article].get("title"), text=text, model="gold",
-                published=sources[article].get("published"), events=[event]))
+                published=None if article in removed else sources[article].get("published"),
+                events=[event]))
     return records
 
 
@@ -107,12 +119,17 @@ HEADER = ["| setting | coverage | linked pairs | true / gold pairs | pairwise P 
           "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
 
 
-def alone(folder: Path) -> list[str]:
+def alone(folder: Path, drop: str = "none") -> list[str]:
     score = scorer(folder).score
-    lines = list(HEADER)
+    _, sources = load(folder)
+    removed = undated(sources, drop)
+    dated = sum(1 for s in sources.values() if s.get("published")) - len(removed)
+    lines = [f"Publication dates: {dated} of {len(sources)} articles"
+             + (f" ({len(removed)} removed: {', '.join(sorted(removed))})" if removed else "")
+             + ".", "", *HEADER]
     for with_dates, name in ((False, "gold events, no event date, publication dates"),
                              (True, "gold events with the gold event date")):
-        records = gold_records(folder, with_dates)
+        records = gold_records(folder, with_dates, drop)
         started = time.perf_counter()
         linked = newsie.link(records)
         seconds = time.perf_counter() - started
@@ -173,12 +190,17 @@ def main() -> None:
     parser.add_argument("--mode", choices=["alone", "end-to-end"], default="alone")
     parser.add_argument("--label", default="", help="added to the file name (before, after)")
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--drop-dates", choices=["none", "half"], default="none",
+                        help="alone: remove the publication date of every other dated article")
     args = parser.parse_args()
     folder = args.folder.resolve()
-    body = alone(folder) if args.mode == "alone" else end_to_end(folder, args.concurrency)
-    label = f"-{args.label}" if args.label else ""
+    body = (alone(folder, args.drop_dates) if args.mode == "alone"
+            else end_to_end(folder, args.concurrency))
+    label = (f"-{args.label}" if args.label else "") + (
+        f"-dates-{args.drop_dates}-removed" if args.drop_dates != "none" else "")
     command = (f"python bench/linking/linking.py {args.folder} --mode {args.mode}"
-               + (f" --label {args.label}" if args.label else ""))
+               + (f" --label {args.label}" if args.label else "")
+               + (f" --drop-dates {args.drop_dates}" if args.drop_dates != "none" else ""))
     lines = [f"# Linking on multi-outlet coverage ({args.mode}), {date.today().isoformat()}",
              "", f"`{command}` with newsie from `{Path(newsie.__file__).parent}`, on "
              f"{platform.machine()}, Python {platform.python_version()}.", "",

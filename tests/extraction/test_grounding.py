@@ -6,7 +6,9 @@ import re
 import pytest
 from pydantic import ConfigDict
 
+from newsie.events import Meeting
 from newsie.extraction.grounding import GroundedEvent, find_span, ground, ground_event, window
+from newsie.extraction.normalize import normalize
 from newsie.extraction.prompts import Prompts
 from newsie.extraction.registry import SPECS
 from newsie.extraction.schema import WireEvent
@@ -105,8 +107,8 @@ def test_nothing_from_the_prompt_examples_comes_out_of_another_article() -> None
                       if isinstance(v, str) and k != "type"}
     example_values |= {v for a in answers for e in a["events"] for v in e.get("parties", [])}
     for g in kept:
-        values = [*g.parties, *(p.text for p in g.people), *g.details.values(),
-                  g.date or "", g.location or ""]
+        values = [*g.parties, *(p.text for p in g.people),
+                  *(v for vs in g.details.values() for v in vs), g.date or "", g.location or ""]
         assert not example_values & set(values)
 
 
@@ -155,3 +157,66 @@ def test_events_without_evidence_are_dropped_unless_asked() -> None:
     assert kept == [] and len(dropped) == 2
     kept, _ = ground(events, SPECS, sentences, analyze(TEXT), keep_ungrounded=True)
     assert len(kept) == 2 and all(any("ungrounded" in w for w in e.warnings) for e in kept)
+
+
+# ------------------------------------------------------------ exact fields (issue 22, item 7)
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("Researchers at Oxford welcomed the plan.", "Ford"),
+     ("Samsung SDS won the contract.", "Samsung SDI"),
+     ("The deal is worth USD 140 million.", "USD 40 million"),
+     ("The deal is worth USD 140 million.", "40 million"),
+     ("Pellmar Group2 signed.", "Pellmar Group"),
+     ("Dunmore Cells ordered 120 GWh.", "20 GWh")],
+)
+def test_values_match_whole_words_and_fuzzy_never_changes_a_digit_or_acronym(
+    text: str, value: str
+) -> None:
+    assert find_span(text, value) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "found"),
+    [("Ford Motor said so.", "Ford", "Ford"),
+     ("The Acme-Bolt deal closed.", "Acme", "Acme"),
+     ("Dunmore Cells ordered 20GWh.", "20 GWh", "20GWh"),
+     ("克拉伦电池签约", "克拉伦", "克拉伦")],
+)
+def test_whole_words_still_match_beside_punctuation_spacing_and_cjk(
+    text: str, value: str, found: str
+) -> None:
+    span = find_span(text, value)
+    assert span is not None and span.text == found
+
+
+def test_dates_and_amounts_come_only_from_the_cited_sentences() -> None:
+    text = ("Dunmore Cells ordered 120 GWh from Pellmar Energy on March 15, 2024. "
+            "Earlier, on March 1, Dunmore bought 20 GWh.")
+    event = _wire(type="order", sent=[2], buyer="Dunmore", supplier=None,
+                  quantity="120 GWh", date="March 15, 2024")
+    # the model cites sentence 2 but takes both values from sentence 1
+    [kept], _ = _ground(event, text)
+    assert kept.date is None and "quantity" not in kept.details
+    neighbour = [w for w in kept.warnings if "neighbouring sentence" in w]
+    assert len(neighbour) == 2 and any("120 GWh" in w for w in neighbour)
+
+
+def test_values_in_the_cited_sentence_are_kept() -> None:
+    text = "Dunmore Cells ordered 120 GWh from Pellmar Energy on March 15, 2024. Shares rose."
+    event = _wire(type="order", sent=[1], buyer="Dunmore Cells", supplier="Pellmar Energy",
+                  quantity="120 GWh", date="March 15, 2024")
+    [kept], _ = _ground(event, text)
+    assert kept.details["quantity"] == ["120 GWh"] and kept.date == "March 15, 2024"
+
+
+def test_a_list_field_keeps_every_value() -> None:
+    text = ("Orvane Motors and Teskel Grid held talks in Oslo on battery recycling, "
+            "grid storage and hydrogen.")
+    event = _wire(type="meeting", sent=[1], organizer="Orvane Motors",
+                  topics=["battery recycling", "grid storage", "hydrogen"])
+    [kept], _ = _ground(event, text)
+    assert kept.details["topics"] == ["battery recycling", "grid storage", "hydrogen"]
+    [meeting] = normalize([kept], text, None, analyze(text))
+    assert isinstance(meeting, Meeting)
+    assert meeting.topics == ["battery recycling", "grid storage", "hydrogen"]

@@ -29,7 +29,10 @@ def test_quantities(text: str, value: float, unit: str) -> None:
 @pytest.mark.parametrize(
     ("text", "amount", "currency"),
     [("130 million yuan", 130_000_000, "CNY"), ("USD 14 billion", 14e9, "USD"),
-     ("$300 million", 300e6, "USD"), ("€1.5bn", 1.5e9, "EUR"), ("5 trillion won", 5e12, "KRW")],
+     ("$300 million", 300e6, "USD"), ("€1.5bn", 1.5e9, "EUR"), ("5 trillion won", 5e12, "KRW"),
+     ("$1,234.5 million", 1_234_500_000, "USD"), ("NT$500 million", 500e6, "TWD"),
+     ("S$20 million", 20e6, "SGD"), ("R$ 3 billion", 3e9, "BRL"), ("US$ 3.2bn", 3.2e9, "USD"),
+     ("HK$ 3 million", 3e6, "HKD"), ("2,5 Mrd. €", 2.5e9, "EUR")],
 )
 def test_money(text: str, amount: float, currency: str) -> None:
     m = parse_money(text)
@@ -69,7 +72,7 @@ def _event(kind: str, sent: tuple[int, int], roles: dict[str, list[str]], text: 
            **fields: str) -> GroundedEvent:
     span = Span(start=sent[0], end=sent[1],
                 text=text[sent[0]:sent[1]] if text else "x" * (sent[1] - sent[0]))
-    details = {k: v for k, v in fields.items() if k not in ("date", "location")}
+    details = {k: [v] for k, v in fields.items() if k not in ("date", "location")}
     return GroundedEvent(spec=SPECS[kind], evidence=[span], roles=roles, people=[],
                          details=details, date=fields.get("date"),
                          location=fields.get("location"))

@@ -106,7 +106,7 @@ def test_grounded_values_become_the_public_event_by_field_kind() -> None:
     grounded = GroundedEvent(
         spec=spec_of(Investment), evidence=[span], people=[],
         roles={"investor": ["Kestrel Capital"], "target": ["Orla Cells"]},
-        details={"amount": "EUR 50 million", "stake": "20%", "closing": "March 3"})
+        details={"amount": ["EUR 50 million"], "stake": ["20%"], "closing": ["March 3"]})
     [event] = normalize([grounded], text, "2024-05-01", analyze(text))
     assert isinstance(event, Investment)
     assert (event.investor, event.target, event.stake) == ("Kestrel Capital", "Orla Cells", "20%")

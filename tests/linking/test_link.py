@@ -371,3 +371,39 @@ def test_a_country_does_not_make_two_buyers_one_party() -> None:
     for event in orders:
         assert "China" not in {p.name for p in event.parties}
         assert not any(a == "China" for p in event.parties for a in p.aliases)
+
+
+# ------------------------------------------------- reports without a date (issue 22, item 2)
+
+UNDATED_A = "Halvard Motors and Quillon Cells agreed to build a recycling plant in Porto."
+UNDATED_B = "Quillon Cells will deliver sodium cells to Halvard Motors for its new scooters."
+UNDATED_C = ("Quillon Cells and Halvard Motors agreed to build a battery recycling plant in "
+             "Porto, the companies said.")
+
+
+def _undated(source: str, text: str, quantity: newsie.Quantity | None = None
+             ) -> newsie.Extraction:
+    return _article(source, text, _order(text, ["Halvard Motors", "Quillon Cells"], None,
+                                         quantity))
+
+
+def test_two_undated_reports_of_the_same_companies_do_not_link_on_parties_alone() -> None:
+    linked = newsie.link([_undated("a.html", UNDATED_A), _undated("b.html", UNDATED_B)])
+    assert len(linked) == 2
+
+
+def test_an_undated_report_does_not_link_to_a_dated_one_on_parties_alone() -> None:
+    dated = _article("a.html", UNDATED_A, _order(UNDATED_A, ["Halvard Motors", "Quillon Cells"],
+                                                 None), published="2025-05-03")
+    assert len(newsie.link([dated, _undated("b.html", UNDATED_B)])) == 2
+
+
+def test_undated_reports_link_on_an_agreeing_quantity() -> None:
+    linked = newsie.link([_undated("a.html", UNDATED_A, GWH), _undated("b.html", UNDATED_B, GWH)])
+    [event] = linked
+    assert len(event.sources) == 2 and "same quantity" in event.reason
+
+
+def test_undated_reports_link_on_close_wording() -> None:
+    [event] = newsie.link([_undated("a.html", UNDATED_A), _undated("c.html", UNDATED_C)])
+    assert len(event.sources) == 2 and "similar wording" in event.reason

@@ -188,3 +188,54 @@ def test_timeline_orders_by_the_date_type() -> None:
               linked("--01-02", "d"), linked("2023-11", "e")]
     assert [r["date"] for r in timeline_rows(events)] == [
         "2023-11", "2024", "2024-03-18", "--01-02", None]
+
+
+# ------------------------------------------------------------ weekdays, ranges, days ahead
+
+@pytest.mark.parametrize(
+    ("text", "published", "expected"),
+    [
+        ("Tuesday", "2024-03-05", "2024-03-05"),  # published on a Tuesday: that day
+        ("on Tuesday", "2024-03-05", "2024-03-05"),
+        ("Monday", "2024-03-05", "2024-03-04"),  # else the most recent one before
+        ("Wednesday", "2024-03-05", "2024-02-28"),
+        ("mardi", "2024-03-05", "2024-03-05"),
+        ("last Tuesday", "2024-03-05", "2024-02-27"),  # "last" still means the week before
+        ("yesterday", "2024-03-05", "2024-03-04"),
+    ],
+)
+def test_a_weekday_is_the_publication_day_when_it_is_that_day(
+    text: str, published: str, expected: str
+) -> None:
+    assert resolve_date(text, published).value == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "expected"),
+    [
+        ("July 21 to 23", "2024-08-01", "2024-07-21"),
+        ("from July 21 to 23", None, "--07-21"),
+        ("July 21-23, 2024", None, "2024-07-21"),
+        ("21 to 23 July 2024", None, "2024-07-21"),
+        ("between July 21 and 23, 2024", None, "2024-07-21"),
+        ("July 30 to August 2, 2024", None, "2024-07-30"),
+    ],
+)
+def test_a_range_gives_its_first_day(text: str, published: str | None, expected: str) -> None:
+    assert resolve_date(text, published).value == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "expected"),
+    [
+        ("March 2", "2024-03-01", "2024-03-02"),  # the next day, not last year
+        ("March 20", "2024-03-01", "2024-03-20"),
+        ("January 3", "2024-12-28", "2025-01-03"),  # a few days ahead, across the new year
+        ("December 30", "2024-01-05", "2023-12-30"),
+        ("November 2", "2024-03-01", "2023-11-02"),  # months ahead: last year
+    ],
+)
+def test_a_day_a_few_weeks_after_publication_stays_ahead(
+    text: str, published: str, expected: str
+) -> None:
+    assert resolve_date(text, published).value == expected

@@ -5,6 +5,13 @@ names. spaCy's entities (plus proper-noun runs the recognizer missed, and noun p
 built on a nationality, "the Moroccan government") become typed candidates with their
 spans; the answer schema then offers only these texts, so a party, person, date, place or
 amount that is not in the article cannot come out.
+
+Quantities come from quantulum3, which knows units ("no less than 200 GWh" is 200 GWh; "4
+lithium" is no quantity), and amounts of money are kept only where price-parser reads an
+amount and a currency. An organization candidate never spans a verb ("Korvane Delegation
+Visited Pellmar Energy" is two names at most), and a title phrase ("the Chinese
+Ambassador") is a person's office, not an organization: it is no candidate, and the
+organization the text names for it ("the Chinese Embassy") is one already.
 """
 
 from __future__ import annotations
@@ -14,15 +21,17 @@ from dataclasses import dataclass
 
 from nameparser.config import CONSTANTS
 
-from ..reading.nlp import Analysis, Entity, Token, is_plural_noun
+from ..reading.measures import amounts, measures
+from ..reading.nlp import Analysis, Entity, Token, is_common_noun, is_plural_noun, is_verb_form
+from .money import parse_money
 
-#: Candidate kinds, by the spaCy labels that give them.
+#: Candidate kinds, by the spaCy labels that give them (quantities: quantulum3).
 KINDS: dict[str, frozenset[str]] = {
     "org": frozenset({"ORG", "GPE", "NORP", "FAC"}),
     "person": frozenset({"PERSON"}),
     "place": frozenset({"GPE", "LOC", "FAC"}),
     "date": frozenset({"DATE"}),
-    "quantity": frozenset({"QUANTITY", "CARDINAL"}),
+    "quantity": frozenset(),
     "money": frozenset({"MONEY"}),
 }
 
@@ -50,7 +59,12 @@ def find_candidates(text: str, analysis: Analysis) -> list[Candidate]:
     found += [Candidate("org", text[s:e], s, e)
               for s, e in _proper_runs(text, analysis.tokens, named)]
     found += [Candidate("org", text[s:e], s, e) for s, e in _nationality_phrases(analysis)]
-    found = [c for c in found if c.text.strip() and _useful(c)]
+    found += [Candidate("quantity", text[m.start:m.end], m.start, m.end)
+              for m in measures(text)]
+    found += [Candidate("money", text[m.start:m.end], m.start, m.end) for m in amounts(text)]
+    found = [piece for c in found if c.text.strip() and _useful(c)
+             for piece in (_split_at_verbs(c, text, analysis.tokens) if c.kind == "org"
+                           else [c])]
     return sorted(set(found), key=lambda c: (c.start, c.end, c.kind))
 
 
@@ -63,11 +77,6 @@ def _candidate(kind: str, text: str, entity: Entity, tokens: Sequence[Token]) ->
         end -= 2
     while end > start and text[end - 1] in ",.;:":
         end -= 1
-    if kind == "quantity":  # "20" "GWh": a number and the unit after it
-        after = next((t for t in tokens if t.start >= end), None)
-        if (after is not None and after.pos in ("NOUN", "PROPN") and not after.is_stop
-                and after.start - end <= 1):
-            end = after.end
     return Candidate(kind, text[start:end], start, end)
 
 
@@ -81,11 +90,41 @@ def _word_end(text: str, end: int) -> int:
 
 
 def _useful(c: Candidate) -> bool:
-    """A quantity is a number with a unit: "20GWh", "5,000 tonnes"; a bare "two" is not.
-    A name does not run over a line break."""
-    if c.kind == "quantity":
-        return any(ch.isdigit() for ch in c.text) and any(ch.isalpha() for ch in c.text)
+    """An amount of money has an amount and a currency (price-parser reads both); a name
+    does not run over a line break."""
+    if c.kind == "money":
+        money = parse_money(c.text)
+        return money is not None and money.amount is not None
     return "\n" not in c.text
+
+
+def _split_at_verbs(c: Candidate, text: str, tokens: Sequence[Token]) -> list[Candidate]:
+    """An organization name holds no verb: a headline run ("Korvane Delegation Visited
+    Pellmar Energy") is cut there, into the names around it."""
+    pieces: list[Candidate] = []
+    start = c.start
+    inside = [t for t in tokens if c.start <= t.start and t.end <= c.end]
+    if not any(_is_verb(t) for t in inside):
+        return [c]
+    for token in [*inside, None]:
+        if token is not None and not _is_verb(token):
+            continue
+        end = token.start if token is not None else c.end
+        piece = text[start:end].strip(" ,;:-")
+        if piece and not (" " not in piece and is_common_noun(piece)):  # "Cooperation"
+            offset = text.index(piece, start)
+            pieces.append(Candidate("org", piece, offset, offset + len(piece)))
+        if token is not None:
+            start = token.end
+    return pieces
+
+
+def _is_verb(token: Token) -> bool:
+    """A verb, even where title case makes the tagger call it a proper noun ("Visited",
+    "Discuss"): a verb form that is no noun."""
+    if token.pos in ("VERB", "AUX"):
+        return True
+    return token.pos == "PROPN" and is_verb_form(token.lower)
 
 
 def _proper_runs(text: str, tokens: Sequence[Token], named: Iterable[tuple[int, int]]
@@ -123,7 +162,8 @@ def _nationality_phrases(analysis: Analysis) -> list[tuple[int, int]]:
             tokens = analysis.tokens_in(start, end)
             while tokens and tokens[0].pos == "DET":
                 tokens = tokens[1:]
-            if tokens:
+            # "the Chinese Ambassador" is an office, not an organization
+            if tokens and tokens[-1].lower not in CONSTANTS.titles:
                 out.append((tokens[0].start, tokens[-1].end))
     return out
 

@@ -15,6 +15,7 @@ or refused, never changed.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from nameparser.config import CONSTANTS
 from rapidfuzz import fuzz
 
-from ..events import Span
+from ..events import Kind, Span
 from ..reading.nlp import ORG_LABELS, Analysis, has_cjk
 from ..reading.sentences import Sentence
 from .registry import EventSpec
@@ -43,7 +44,8 @@ class GroundedEvent:
     evidence: list[Span]
     roles: dict[str, list[str]]
     people: list[Span]
-    details: dict[str, str]
+    #: Each detail's grounded phrases: one, or every value of a list field (`topics`).
+    details: dict[str, list[str]]
     date: str | None = None
     location: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -58,27 +60,80 @@ class GroundedEvent:
 
 
 def find_span(text: str, value: str, cutoff: float = FUZZY_CUTOFF) -> Span | None:
-    """Where `value` occurs in `text`: exact, then case/quote/space-insensitive, then fuzzy."""
+    """Where `value` occurs in `text` as whole words: exact, then case/quote/space-insensitive,
+    then fuzzy. "Ford" is not in "Oxford"; a fuzzy match forgives a typo in a word, never a
+    changed digit, acronym or first letter ("USD 40 million" is not "USD 140 million",
+    "Samsung SDI" is not "Samsung SDS")."""
     value = value.strip()
     if not value:
         return None
-    start = text.find(value)
-    if start >= 0:
+    start = _whole(text, value, 0, len(value))
+    if start is not None:
         return Span(start=start, end=start + len(value), text=value)
     folded_text, index = _fold_with_index(text)
     folded_value, _ = _fold_with_index(value)
     if not folded_value:
         return None
-    pos = folded_text.find(folded_value)
-    if pos >= 0:
+    pos = _whole(folded_text, folded_value, 0, len(folded_value))
+    if pos is not None:
         return _span(text, index, pos, pos + len(folded_value))
+    # "20 GWh" written "20GWh": the same characters, spaced otherwise
+    tight_text, tight_index = _unspaced(folded_text, index)
+    tight_value = folded_value.replace(" ", "")
+    pos = tight_text.find(tight_value) if tight_value else -1
+    while pos >= 0:  # whole words in the text as written
+        found = _span(text, tight_index, pos, pos + len(tight_value))
+        if _whole(text, found.text, found.start, len(found.text)) == found.start:
+            return found
+        pos = tight_text.find(tight_value, pos + 1)
     if len(folded_value) < 4:
         return None  # fuzzy matching of very short strings finds them everywhere
     hit = fuzz.partial_ratio_alignment(folded_value, folded_text, score_cutoff=cutoff)
     if hit is None:
         return None
     span = _span(text, index, hit.dest_start, hit.dest_end)
-    return _snap_to_words(text, span.start, span.end)
+    span = _snap_to_words(text, span.start, span.end)
+    return span if same_words(value, span.text) else None
+
+
+def _unspaced(folded: str, index: list[int]) -> tuple[str, list[int]]:
+    kept = [(c, i) for c, i in zip(folded, index, strict=True) if c != " "]
+    return "".join(c for c, _ in kept), [i for _, i in kept]
+
+
+def _whole(text: str, value: str, start: int, length: int) -> int | None:
+    """The first offset at which `value` stands in `text` as whole words."""
+    pos = text.find(value, start)
+    while pos >= 0:
+        if not (_joins(text, pos - 1, value[0]) or _joins(text, pos + length, value[-1])):
+            return pos
+        pos = text.find(value, pos + 1)
+    return None
+
+
+def _joins(text: str, i: int, edge: str) -> bool:
+    """Does the character at `i` continue the word that `edge` ends? (CJK has no spaces.)"""
+    return 0 <= i < len(text) and text[i].isalnum() and edge.isalnum() and not (
+        has_cjk(text[i]) or has_cjk(edge))
+
+
+_WORD = re.compile(r"\w+")
+
+
+def same_words(value: str, found: str) -> bool:
+    """Word by word, `found` is `value` give or take a typo: as many words, and a word
+    that differs keeps its first letter and has no digit, no CJK and no capitals-only
+    acronym on either side."""
+    a, b = _WORD.findall(value), _WORD.findall(found)
+    if len(a) != len(b):  # "20 GWh" is "20GWh"; a word more or less is another name
+        return "".join(a).casefold() == "".join(b).casefold()
+    for x, y in zip(a, b, strict=True):
+        if x.casefold() == y.casefold():
+            continue
+        if x[0].casefold() != y[0].casefold() or any(
+                w.isupper() or has_cjk(w) or any(c.isdigit() for c in w) for w in (x, y)):
+            return False
+    return True
 
 
 def _snap_to_words(text: str, start: int, end: int) -> Span:
@@ -141,11 +196,18 @@ def find_in(spans: Sequence[Span], value: str) -> Span | None:
     return None
 
 
+#: Kinds of value that must be in the cited sentences themselves: the sentence before or
+#: after often tells another deal's date or amount.
+EXACT_KINDS = frozenset({Kind.DATE, Kind.QUANTITY, Kind.MONEY})
+
+
 class _Grounder:
     """Grounds one event's values in its window, noting what it drops."""
 
-    def __init__(self, spans: list[Span], analysis: Analysis) -> None:
+    def __init__(self, spans: list[Span], analysis: Analysis,
+                 cited: list[Span] | None = None) -> None:
         self.spans = spans
+        self.cited = spans if cited is None else cited
         self.analysis = analysis
         self.warnings: list[str] = []
 
@@ -156,6 +218,17 @@ class _Grounder:
         if found is None:
             self.warnings.append(f"{label} {value!r} is not in the event's evidence; dropped")
         return found
+
+    def find_cited(self, label: str, value: str | None) -> Span | None:
+        """A date, quantity or amount: only from the sentences the event cites."""
+        if not value:
+            return None
+        found = find_in(self.cited, value)
+        if found is None and find_in(self.spans, value) is not None:
+            self.warnings.append(f"{label} {value!r} is only in a neighbouring sentence, "
+                                 "not in the sentences the event cites; dropped")
+            return None
+        return found if found is not None else self.find(label, value)
 
     def organization(self, role: str, value: str, people: list[Span]) -> str | None:
         span = self.find(role, value)
@@ -205,7 +278,7 @@ def ground_event(
         for n in dict.fromkeys(event.sentences)
         if (s := by_number.get(n)) is not None
     ]
-    g = _Grounder(window(evidence, sentences), analysis)
+    g = _Grounder(window(evidence, sentences), analysis, evidence)
     missing = sorted(set(event.sentences) - set(by_number))
     if missing:
         g.warnings.append(f"cited sentences that do not exist: {missing}")
@@ -215,8 +288,14 @@ def ground_event(
             name for v in event.texts(role) if (name := g.organization(role, v, people))))
         for role in spec.roles
     }
-    details = {d: span.text for d in spec.details if (span := g.find(d, event.text(d)))}
-    date = g.find("date", event.text("date"))
+    details: dict[str, list[str]] = {}
+    for d in spec.details:
+        find = g.find_cited if spec.kinds.get(d) in EXACT_KINDS else g.find
+        values = event.texts(d) if spec.many(d) else event.texts(d)[:1]
+        found = list(dict.fromkeys(span.text for v in values if (span := find(d, v))))
+        if found:
+            details[d] = found
+    date = g.find_cited("date", event.text("date"))
     location = g.find("location", event.text("location"))
     return GroundedEvent(
         spec=spec, evidence=evidence, roles=roles,

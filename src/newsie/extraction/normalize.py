@@ -14,25 +14,15 @@ from ..linking.orgs import OrgRegistry, org_key
 from ..reading.dates import resolve_date
 from ..reading.nlp import ORG_LABELS, PLACE_LABELS, Analysis
 from .grounding import GroundedEvent
+from .money import parse_money
 from .registry import EventSpec
 
 # ---------------------------------------------------------------------- quantities
 
 _SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9,
           "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12}
-_CURRENCY = {"$": "USD", "us$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD",
-             "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "£": "GBP", "gbp": "GBP",
-             "¥": "CNY", "yuan": "CNY", "rmb": "CNY", "cny": "CNY", "renminbi": "CNY",
-             "won": "KRW", "krw": "KRW", "₩": "KRW", "yen": "JPY", "jpy": "JPY",
-             "a$": "AUD", "aud": "AUD", "c$": "CAD", "cad": "CAD", "hk$": "HKD", "hkd": "HKD",
-             "inr": "INR", "rupees": "INR", "₹": "INR", "chf": "CHF", "sek": "SEK"}
 _NUMBER = r"(\d{1,3}(?:[,\s]\d{3})+|\d+(?:\.\d+)?)"
 _SCALE_RE = r"(thousand|million|billion|trillion|mn|bn|tn|[kmb])\b"
-_AMOUNT = re.compile(
-    rf"(?P<pre>us\$|a\$|c\$|hk\$|[$€£¥₩₹]|[a-z]{{3}})?\s*{_NUMBER}\s*(?:{_SCALE_RE})?\s*"
-    r"(?P<post>[A-Za-z$€£¥₩₹]+)?",
-    re.I,
-)
 
 
 def _number(raw: str) -> float:
@@ -55,24 +45,6 @@ def parse_quantity(text: str | None) -> Quantity | None:
     elif scale:  # a single letter such as "m" read as a unit (metres)
         unit = scale + (unit or "")
     return Quantity(value=value, unit=unit, text=text)
-
-
-def parse_money(text: str | None) -> Money | None:
-    """`130 million yuan` gives 130000000 CNY; `USD 14 billion` gives 14000000000 USD."""
-    if not text:
-        return None
-    for m in _AMOUNT.finditer(text):
-        pre = (m.group("pre") or "").lower()
-        post = (m.group("post") or "").lower()
-        currency = _CURRENCY.get(pre) or _CURRENCY.get(post)
-        if currency is None:
-            continue
-        amount = _number(m.group(2))
-        scale = m.group(3)
-        if scale:
-            amount *= _SCALE[scale.lower()]
-        return Money(amount=amount, currency=currency, text=text)
-    return Money(text=text)
 
 
 # ------------------------------------------------------------------------- people
@@ -187,10 +159,10 @@ def _sides(ev: GroundedEvent, key: Callable[[str], str]) -> dict[str, set[str]]:
 def _facts(ev: GroundedEvent, published: str | None) -> Facts:
     """What the event says about its date, amounts and deal, as linking compares them."""
     when = resolve_date(ev.date, published) if ev.date else None
-    amounts = [value for name, phrase in ev.details.items()
+    amounts = [value for name, phrases in ev.details.items() for phrase in phrases
                if isinstance(value := typed(ev.spec, name, phrase, published, []),
                              (Quantity, Money))]
-    agreement = next((ev.details[f] for f in KIND_FIELDS if f in ev.details), None)
+    agreement = next((ev.details[f][0] for f in KIND_FIELDS if f in ev.details), None)
     # both events are in one article: its publication date says nothing between them
     return facts(when.value if when else None, None, amounts, agreement)
 
@@ -202,7 +174,10 @@ def _absorb(into: GroundedEvent, ev: GroundedEvent) -> None:
     for role, names in ev.roles.items():
         into.roles[role] = list(dict.fromkeys([*into.roles.get(role, []), *names]))
     into.people += [p for p in ev.people if p.text not in {q.text for q in into.people}]
-    into.details = {**ev.details, **into.details}
+    for name, phrases in ev.details.items():
+        kept = into.details.setdefault(name, list(phrases))
+        if into.spec.many(name):
+            kept += [p for p in phrases if p not in kept]
     into.date = into.date or ev.date
     into.location = into.location or ev.location
     into.warnings += ev.warnings
@@ -255,8 +230,9 @@ def _build(ev: GroundedEvent, orgs: OrgRegistry, published: str | None,
             canonical += [named.name] if named.name not in canonical else []
         values[role] = canonical if spec.many(role) else next(iter(canonical), None)
     people = list({p.name: p for p in (split_person(s, analysis) for s in ev.people)}.values())
-    for name, phrase in ev.details.items():
-        values[name] = typed(spec, name, phrase, published, warnings)
+    for name, phrases in ev.details.items():
+        values[name] = (phrases if spec.many(name) and spec.kinds[name] is Kind.PHRASE
+                        else typed(spec, name, phrases[0], published, warnings))
     if spec.people_field:
         values[spec.people_field] = [p.name for p in people]
     when = resolve_date(ev.date, published) if ev.date else None

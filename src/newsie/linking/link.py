@@ -7,6 +7,11 @@ one when a report names only one, never all pairs. Any event type links; only th
 fields are read (type, parties, date, evidence, the publication date, and `quantity`,
 `value` and `agreement` if the type has them).
 
+Time is what makes shared parties mean one occurrence: companies that deal once deal
+again. So a pair where either report has no date (neither an event date nor a publication
+date) links only on more than its parties: an amount or quantity that agrees, or evidence
+in similar words (`undated_support`).
+
 Then the pairs are joined, strongest first, into events: never two reports whose dates,
 quantities or deals disagree (`linking.agree`), not even through a third report, and not a report
 that fits two such events equally well.
@@ -31,6 +36,7 @@ from .agree import (
     DEFAULT_WINDOW_DAYS,
     TOLERANCE,
     Facts,
+    When,
     amount,
     conflict,
     event_facts,
@@ -49,6 +55,9 @@ PRIOR = 0.05
 #: Shares of the words two reports use (evidence, party names left out) for "similar
 #: wording" and "some shared words".
 SIMILAR, SOME = 0.3, 0.15
+#: Content words two undated reports must share, besides a `SIMILAR` share, to link on
+#: wording: three in common between two short sentences is chance.
+UNDATED_SHARED_WORDS = 4
 
 
 def _levels(*levels: tuple[str, str, float, float]) -> list[dict[str, Any]]:
@@ -258,6 +267,7 @@ def link(
         names = _Names(registry)
         records = [_record(uid, ev, facts[uid], names) for uid, (_, ev) in enumerate(members)]
         edges = _score(records, date_window_days, threshold) if len(records) > 1 else []
+        edges = [e for e in edges if undated_support(e, facts, date_window_days)]
         return _assemble(members, facts, names, edges, date_window_days)
 
 
@@ -309,6 +319,34 @@ def _score(records: list[dict[str, Any]], window: int,
     linker = Linker(table, settings, log_level=None)
     pairs = linker.inference.predict(threshold_match_probability=threshold)
     return pairs.as_record_list()
+
+
+def _level(edge: dict[str, Any], column: str, window: int) -> str | None:
+    """The label of the level a pair reached on one comparison; None at the null level."""
+    for comparison in _comparisons(window):
+        if comparison["output_column_name"] == column:
+            labels = [level["label_for_charts"] for level in comparison["comparison_levels"]]
+            gamma = int(edge["gamma_" + column])
+            # Splink numbers the levels from the last (ELSE) = 0 up to the first non-null
+            return labels[len(labels) - 1 - gamma] if gamma >= 0 else None
+    raise KeyError(column)
+
+
+def _dated(when: When) -> bool:
+    return when.lo is not None or when.md is not None
+
+
+def undated_support(edge: dict[str, Any], facts: list[Facts], window: int) -> bool:
+    """A pair may link: both reports say when (an event or publication date), or, without
+    that, an amount or quantity agrees or the evidence is worded alike. Two undated reports
+    naming the same companies are too often two of their deals."""
+    left, right, _ = _ends(edge)
+    if _dated(facts[left].when) and _dated(facts[right].when):
+        return True
+    shared = set(edge["words_l"] or ()) & set(edge["words_r"] or ())
+    return _level(edge, "quantity", window) == "same quantity" or (
+        _level(edge, "wording", window) == "similar wording"
+        and len(shared) >= UNDATED_SHARED_WORDS)
 
 
 class _Clusters:
@@ -386,14 +424,8 @@ def _assemble(members: list[tuple[Extraction, Event]], facts: list[Facts],
 
 def _reason(edge: dict[str, Any], window: int) -> str:
     """The comparison levels of a pair, in words: "same type; same parties; same day"."""
-    parts = ["same type"]
-    for comparison in _comparisons(window):
-        labels = [level["label_for_charts"] for level in comparison["comparison_levels"]]
-        gamma = int(edge["gamma_" + comparison["output_column_name"]])
-        if gamma >= 0:  # -1 is Splink's null level: nothing to compare
-            # Splink numbers the levels from the last (ELSE) = 0 up to the first non-null
-            parts.append(labels[len(labels) - 1 - gamma])
-    return "; ".join(parts)
+    levels = (_level(edge, c["output_column_name"], window) for c in _comparisons(window))
+    return "; ".join(["same type", *(label for label in levels if label is not None)])
 
 
 def _parties(group: list[tuple[Extraction, Event]], names: _Names) -> list[Party]:

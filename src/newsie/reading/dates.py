@@ -19,7 +19,7 @@ import contextlib
 import functools
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
@@ -154,7 +154,7 @@ _SETTINGS = {"PREFER_DATES_FROM": "past", "RETURN_AS_TIMEZONE_AWARE": False,
 # Prepositions and vague qualifiers that dateparser does not skip: "am 18. März",
 # "early October" (a month, not a day), "mid-2024" (a year).
 _LEAD = re.compile(
-    r"^(?:(?:on|in|at|since|from|dated|by|am|im|le|el|en|early|mid|late|"
+    r"^(?:(?:on|in|at|since|from|between|dated|by|am|im|le|el|en|early|mid|late|"
     r"(?:the\s+)?(?:end|beginning|start|middle)\s+of)\b[\s-]*)+",
     re.I,
 )
@@ -162,6 +162,17 @@ _LEAD = re.compile(
 _PART_OF_YEAR = re.compile(
     r"\b(?:Q[1-4]|H[12]|quarter|half|quartal|trimestre|semestre)\b|季度|半年", re.I
 )
+# A range of days ("July 21 to 23", "21-23 July"): the first day stands for it.
+_DAY_RANGE = re.compile(
+    r"\b(\d{1,2})(?:st|nd|rd|th)?\s*(?:-|\u2013|\u2014|to|through|till|until|and)\s*"
+    r"\d{1,2}(?:st|nd|rd|th)?\b(?!\s*(?:[:.]\d|am\b|pm\b))", re.I)
+# A range across months ("July 30 to August 2, 2024"): its first part, with the year the
+# second part gives when the first has none.
+_RANGE_SPLIT = re.compile(r"\s+(?:to|through|till|until|and|\u2013|\u2014|-)\s+", re.I)
+#: How far after the publication day a day without a year may fall and stay in that year
+#: ("March 2" in an article of March 1 is next day, not last year): announcements of the
+#: coming weeks are common, of the coming year without naming it rare.
+AHEAD_DAYS = 42
 _ISO = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2\d\d\d)(?!\d)")
 
@@ -206,6 +217,38 @@ def _anchor(published: str | None) -> date | None:
     return when.first_day() if when is not None and when.precision == "day" else None
 
 
+def _first_of_range(text: str) -> str:
+    """The first day of a range, with the month and year the range names once."""
+    text = _DAY_RANGE.sub(r"\1", text)
+    parts = _RANGE_SPLIT.split(text, maxsplit=1)
+    if len(parts) == 2 and parts[0] and parts[1]:
+        first, rest = parts
+        years = _YEAR.findall(rest)
+        if years and not _YEAR.search(first):
+            first = f"{first}, {years[-1]}"
+        return first
+    return text
+
+
+def _is_weekday(text: str, base: datetime) -> bool:
+    """True for a bare weekday name in any language ("Tuesday", "mardi"): one word that
+    names the same weekday whatever the day it is read on ("yesterday" does not)."""
+    if len(text.split()) != 1:
+        return False
+    days = [_parse(text, base + timedelta(days=shift)) for shift in (0, 1)]
+    return all(d is not None for d in days) and len({d[0].weekday() for d in days
+                                                     if d is not None}) == 1
+
+
+def _year_near(pub: date, month: int, day: int) -> int:
+    """The year of a month-day without one: the latest that falls no more than
+    `AHEAD_DAYS` after the publication day ("December 30" in January is last December)."""
+    limit = date.fromordinal(pub.toordinal() + AHEAD_DAYS)
+    limit_key = (limit.year, limit.month, limit.day)
+    return next(year for year in (pub.year + 1, pub.year, pub.year - 1)
+                if (year, month, day) <= limit_key)
+
+
 def resolve_date(expression: str, published: str | None) -> DateResult:
     """The ISO date `expression` names, resolved against the `published` day if needed."""
     def dropped(why: str) -> DateResult:
@@ -221,6 +264,7 @@ def resolve_date(expression: str, published: str | None) -> DateResult:
             return at(date.fromisoformat(iso.group(1)), "day")
     if not text:
         return dropped("is not a date")
+    text = _first_of_range(text)
     if _PART_OF_YEAR.search(text):
         years = _YEAR.findall(text)
         if len(years) != 1:
@@ -241,14 +285,16 @@ def resolve_date(expression: str, published: str | None) -> DateResult:
             return dropped("is relative and the publication day is unknown" if not published
                            else f"is relative and the publication date {published!r} "
                                 "names no day")
-        resolved = _parse(text, datetime(pub.year, pub.month, pub.day))
+        base = datetime(pub.year, pub.month, pub.day)
+        if _is_weekday(text, base):  # "Tuesday" on a Tuesday is that day, not a week ago
+            base += timedelta(days=1)
+        resolved = _parse(text, base)
         return at(resolved[0].date(), precision) if resolved else dropped(
             "is not a date that can be placed")
     if da.year == db.year:
         year = da.year
-    elif pub is not None:  # "December 30" in a January article is last December
-        year = pub.year - ((da.month, da.day if precision == "day" else 0) >
-                           (pub.month, pub.day if precision == "day" else 0))
+    elif pub is not None:
+        year = _year_near(pub, da.month, da.day if precision == "day" else 1)
     elif precision == "day":
         return DateResult(PartialDate(None, da.month, da.day).iso)
     else:

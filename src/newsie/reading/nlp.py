@@ -119,6 +119,31 @@ def _nouns() -> frozenset[str]:
     return frozenset(table["noun"])
 
 
+@functools.lru_cache(maxsize=1)
+def _verbs() -> frozenset[str]:
+    """English verbs (the lemmatizer's WordNet index)."""
+    table = pipeline().get_pipe("lemmatizer").lookups.get_table("lemma_index")
+    return frozenset(table["verb"])
+
+
+def is_common_noun(word: str) -> bool:
+    """"Cooperation", "delegation": an English common noun (a capital does not make a name)."""
+    return word.casefold() in _nouns()
+
+
+def is_verb_form(word: str) -> bool:
+    """"visited", "discuss", "signing": a form of an English verb that is not also a noun
+    ("Lead", "Energy", "Power" are nouns, and names)."""
+    w = word.casefold()
+    if w in _nouns() or len(w) < 3:
+        return False
+    stems = {w, w[:-1], w[:-2], w[:-3], w[:-3] + "e", w[:-2] + "e" if w.endswith("ed") else w}
+    if w.endswith(("ed", "ing")):
+        return any(s in _verbs() for s in stems if s) or (
+            w.endswith("ied") and w[:-3] + "y" in _verbs())
+    return w in _verbs()
+
+
 def is_plural_noun(word: str) -> bool:
     """"Cells", "Motors", "Industries": the plural of a common noun, as company names end
     and personal names do not."""
