@@ -88,7 +88,7 @@ def gold_floor(base_url: str, text: str, events: list[dict[str, Any]]) -> int:
 
 
 def run(datasets: list[Path], limit: int | None, baseline: bool, template_dir: Path | None,
-        stages: list[int], cache: Path | None, save: Path | None) -> str:
+        stages: list[int], cache: Path | None, save: Path | None, verify: bool = False) -> str:
     gold: dict[str, dict[str, Any]] = {}
     paths: dict[str, Path] = {}
     for dataset in datasets:
@@ -102,7 +102,8 @@ def run(datasets: list[Path], limit: int | None, baseline: bool, template_dir: P
     server = engine.ensure_server()
     # without --cache every article is read by the model, as on first sight
     extractors = {
-        f"s{n}_": newsie.Extractor(cache=cache or False, template_dir=template_dir, stages=n)
+        f"s{n}_": newsie.Extractor(cache=cache or False, template_dir=template_dir, stages=n,
+                                   verify=verify)
         for n in stages}
     naive = OpenAIBackend(Endpoint(base_url=server.base_url, model=engine.MODEL_NAME,
                                    max_tokens=1024, timeout=engine.REQUEST_TIMEOUT))
@@ -158,7 +159,9 @@ def run(datasets: list[Path], limit: int | None, baseline: bool, template_dir: P
         rows[key] = row
         print(key, json.dumps(row), file=sys.stderr, flush=True)
     loads = (load_start, os.getloadavg())
-    systems = {f"newsie, {'one call' if n == 1 else 'two stages'}": f"s{n}_" for n in stages}
+    checked = " + verify" if verify else ""
+    systems = {f"newsie, {'one call' if n == 1 else 'two stages'}{checked}": f"s{n}_"
+               for n in stages}
     if baseline:
         systems["naive baseline"] = "naive_"
     if save:
@@ -216,7 +219,9 @@ def error_kinds(predicted: dict[str, list[evaluation.Simple]],
                     kinds["one-sided order"] += 1
             for warning in results[key].warnings:
                 if warning.startswith("dropped a "):
-                    kinds["grounding dropped: " + warning.split(": ", 1)[1]] += 1
+                    # the reason alone: what follows it names the article's parties
+                    reason = warning.split(": ", 1)[1].split(" (", 1)[0]
+                    kinds["grounding dropped: " + reason] += 1
     return dict(sorted(kinds.items()))
 
 
@@ -327,10 +332,12 @@ def main() -> None:
                         help="newsie variants to run: one call, two stages, or both.")
     parser.add_argument("--cache", type=Path, help="Keep (and replay) newsie's answers here.")
     parser.add_argument("--save", type=Path, help="Write the raw predictions here.")
+    parser.add_argument("--verify", action="store_true",
+                        help="newsie asks a yes/no check of each event (verify=True).")
     args = parser.parse_args()
     datasets = [d.resolve() for d in args.datasets]
     text = run(datasets, args.limit, not args.no_baseline, args.template_dir, args.stages,
-               args.cache, args.save)
+               args.cache, args.save, args.verify)
     RESULTS.mkdir(exist_ok=True)
     name = "+".join(d.name for d in datasets) + (f"-{args.tag}" if args.tag else "")
     out = RESULTS / f"quality-{date.today().isoformat()}-{name}.md"

@@ -166,3 +166,28 @@ def test_a_cached_answer_is_not_asked_again(tmp_path: Any) -> None:
     assert second.usage.cached == 1
     assert json.loads(first.model_dump_json())["events"] == json.loads(
         second.model_dump_json())["events"]
+
+
+def test_verify_asks_of_each_event_after_the_same_article_and_drops_a_no() -> None:
+    def answer(messages: list[dict[str, str]], response_model: Any) -> dict[str, Any]:
+        question = messages[-1]["content"]
+        if "Check one event" not in question:
+            return one_call(messages, response_model)
+        return {"answer": "no" if "meeting" in question.split("\n\n")[-1] else "yes"}
+
+    backend = ScriptedBackend(answer)
+    result = newsie.extract(ARTICLE, backend=backend, cache=False, verify=True)
+    assert [e.type for e in result.events] == ["order"]
+    assert any("the check says the article does not report it" in w for w in result.warnings)
+    first, *checks = [m for m, _ in backend.requests]
+    assert len(checks) == 2  # one yes/no question per event
+    for messages in checks:  # the article first: the server's cached prefix serves it
+        assert messages[0] == first[0]
+        assert messages[1]["content"].startswith(first[1]["content"].rsplit("\n\n", 1)[0])
+    assert "sentence 1" in checks[0][1]["content"] and "Vireo Motors" in checks[0][1]["content"]
+
+
+def test_without_verify_no_question_is_asked() -> None:
+    backend = ScriptedBackend(one_call)
+    result = newsie.extract(ARTICLE, backend=backend, cache=False)
+    assert len(backend.requests) == 1 and len(result.events) == 2

@@ -220,3 +220,41 @@ def test_a_list_field_keeps_every_value() -> None:
     [meeting] = normalize([kept], text, None, analyze(text))
     assert isinstance(meeting, Meeting)
     assert meeting.topics == ["battery recycling", "grid storage", "hydrogen"]
+
+
+# ------------------------------------- parties named before "the two sides" (issue 22, 3)
+
+TOLD_BEFORE = (
+    "Quillon Cells and Halvard Motors sign battery supply pact\n\n"
+    "Quillon Cells will supply battery cells to Halvard Motors from 2026. "
+    "The two sides signed the agreement in Oslo on Monday. "
+    "Deliveries start in May. "
+    "Analysts at Brightwater Research expect more such deals."
+)
+
+
+def test_parties_the_cited_sentence_calls_the_two_sides_are_found_in_the_lede() -> None:
+    [kept], dropped = _ground(_wire(type="mou", sent=[3], parties=["Quillon Cells",
+                                                                  "Halvard Motors"]),
+                              TOLD_BEFORE)
+    assert dropped == []
+    assert kept.roles["parties"] == ["Quillon Cells", "Halvard Motors"]
+    assert [s.text for s in kept.evidence] == ["The two sides signed the agreement in Oslo "
+                                               "on Monday."]
+
+
+def test_a_sentence_that_refers_to_no_one_takes_no_party_from_elsewhere() -> None:
+    text = ("Quillon Cells and Halvard Motors sign battery supply pact\n\n"
+            "Brightwater Research signed a framework agreement with Tamsin Labs in Oslo. "
+            "Tamsin Labs makes battery sensors.")
+    kept, _ = _ground(_wire(type="mou", sent=[2], parties=["Quillon Cells",
+                                                               "Tamsin Labs"]), text)
+    [event] = kept
+    assert event.roles["parties"] == ["Tamsin Labs"]  # Quillon is named, but not referred to
+    assert any("'Quillon Cells' is not in the event's evidence" in w for w in event.warnings)
+
+
+def test_an_organization_named_only_after_the_cited_sentence_is_not_an_antecedent() -> None:
+    [kept], _ = _ground(_wire(type="mou", sent=[3], parties=["Brightwater Research",
+                                                            "Quillon Cells"]), TOLD_BEFORE)
+    assert kept.roles["parties"] == ["Quillon Cells"]

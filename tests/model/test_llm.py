@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field, StringConstraints
 
 import newsie
 from fakeserver import FakeModelServer, Reply, completion, events_reply, streamed
+from newsie.model.endpoint import Endpoint
+from newsie.model.openai_backend import OpenAIBackend
 
 ARTICLE = "On May 4, Acme Motors signed a supply agreement with Borealis Cells in Oslo."
 GOOD = events_reply([{"type": "mou", "sent": [1], "parties": ["Acme Motors", "Borealis Cells"],
@@ -23,7 +25,14 @@ def _extract(server: FakeModelServer, **options: object) -> newsie.Extraction:
     defaults: dict[str, object] = {"base_url": server.base_url, "model": "fake", "api_key": KEY,
                                    "max_attempts": 3, "max_retry_seconds": 10, "timeout": 5}
     defaults.update(options)
+    if defaults.pop("embedded", False):  # the embedded engine's way of asking, on the fake
+        return newsie.extract(ARTICLE, backend=_engine_like(**defaults), cache=False)
     return newsie.extract(ARTICLE, **defaults)  # type: ignore[arg-type]
+
+
+def _engine_like(**settings: object) -> OpenAIBackend:
+    """A backend that asks the fake server as the embedded engine is asked (streamed)."""
+    return OpenAIBackend(Endpoint(embedded=True, **settings))  # type: ignore[arg-type]
 
 
 def test_success_sends_the_schema_and_counts_tokens(fake_server: FakeModelServer) -> None:
@@ -163,8 +172,8 @@ def test_a_slow_engine_is_not_cut_off_from_a_coroutine_either(
         fake_server: FakeModelServer) -> None:
     fake_server.script = [streamed(_answer_text(), 6, token_delay=0.3)]
     result = asyncio.run(newsie.aextract(
-        ARTICLE, base_url=fake_server.base_url, model="fake", embedded=True, timeout=1.0,
-        max_attempts=2, cache=False))
+        ARTICLE, backend=_engine_like(base_url=fake_server.base_url, model="fake",
+                                      timeout=1.0, max_attempts=2), cache=False))
     assert [e.type for e in result.events] == ["mou"] and len(fake_server.requests) == 1
 
 

@@ -126,6 +126,8 @@ class Extractor:
     `types` narrows or extends the event types read: names of registered types ("order"),
     `Event` subclasses, or "module:Name" paths; by default every registered type.
     `stages=2` detects events first and then asks each event's fields in its own call.
+    `verify=True` then asks of each event found whether the article reports it (a yes/no
+    answer after the same cached prompt prefix), and drops those it does not.
     """
 
     def __init__(
@@ -144,6 +146,7 @@ class Extractor:
         cache: bool | str | Path = True,
         token_budget: int | None = None,
         stages: Stages = 1,
+        verify: bool = False,
         types: TypesArg = None,
         **endpoint_options: Any,
     ) -> None:
@@ -158,7 +161,7 @@ class Extractor:
         self.plan = Plan(prompts=self.prompts, specs=self.specs, model=self.backend.model,
                          endpoint=self.backend.endpoint, stages=stages,
                          chunk_chars=chunk_chars, token_budget=token_budget,
-                         keep_ungrounded=keep_ungrounded)
+                         keep_ungrounded=keep_ungrounded, verify=verify)
         self.max_bytes = max_bytes
         self.max_chars = max_chars
         self.cache = (

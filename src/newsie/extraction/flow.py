@@ -16,7 +16,7 @@ from typing import Any, Literal, cast
 
 from pydantic import BaseModel
 
-from ..events import Extraction, Usage
+from ..events import Event, Extraction, Usage
 from ..reading.article import Article
 from ..reading.nlp import Analysis, analyze, has_cjk
 from ..reading.sentences import Sentence, chunk_sentences, is_instruction, split_sentences
@@ -27,12 +27,14 @@ from .prompts import (
     ARGUMENTS_QUESTION,
     DETECT_QUESTION,
     EVENTS_QUESTION,
+    VERIFY_QUESTION,
     Prompts,
     messages,
 )
 from .registry import EventSpec
 from .schema import (
     Choices,
+    Verdict,
     WireEvent,
     arguments_response,
     detection_response,
@@ -76,6 +78,7 @@ class Plan:
     chunk_chars: int = CHUNK_CHARS
     token_budget: int | None = None
     keep_ungrounded: bool = False
+    verify: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,12 +144,14 @@ def article_flow(plan: Plan, article: Article) -> Flow:
     usage = Usage()
     grounded: list[GroundedEvent] = []
     warnings: list[str] = []
+    shown: list[tuple[list[Sentence], str]] = []  # each window read, and its prompt text
     for number, window in enumerate(reading.windows):
         if plan.token_budget is not None and usage.total_tokens >= plan.token_budget:
             warnings.append(f"token budget of {plan.token_budget} reached: read {number} of "
                             f"{len(reading.windows)} parts of the article")
             break
         text = plan.prompts.article(article, window)
+        shown.append((window, text))
         allowed = choices(reading, window)
         if plan.stages == 1:
             question = plan.prompts.render(EVENTS_QUESTION)
@@ -162,11 +167,44 @@ def article_flow(plan: Plan, article: Article) -> Flow:
         grounded += kept
         warnings += dropped
     final = normalize(grounded, article.text, article.published, reading.analysis)
+    if plan.verify and final:
+        final, spent, refused = yield from _verify(plan, system, shown, final)
+        usage += spent
+        warnings += refused
     return Extraction(
         source=article.source, title=article.title, published=article.published,
         text=article.text, events=final, model=plan.model,
         endpoint=plan.endpoint, usage=usage, warnings=warnings,
     )
+
+
+def _verify(
+    plan: Plan, system: str, shown: Sequence[tuple[list[Sentence], str]], events: list[Event],
+) -> Generator[list[Ask], list[Answer], tuple[list[Event], Usage, list[str]]]:
+    """Ask of each event, after the article it was read in (the server's cached prefix),
+    whether the article reports it: a one-word answer that drops plans, interviews and
+    parties in the wrong roles, which a small model lists more readily than it rejects."""
+    asks: list[Ask] = []
+    for event in events:
+        starts = {span.start for span in event.evidence}
+        window, text = next(((w, x) for w, x in shown if any(s.start in starts for s in w)),
+                            shown[0])
+        question = plan.prompts.render(
+            VERIFY_QUESTION, type=event.type, statement=event.summary,
+            sentences=[s.number for s in window if s.start in starts])
+        asks.append(Ask(messages(system, text, question), Verdict))
+    answers = yield asks
+    usage = Usage()
+    kept: list[Event] = []
+    refused: list[str] = []
+    for event, answer in zip(events, answers, strict=True):
+        usage += answer.usage
+        if cast(Verdict, answer.value).answer == "yes":
+            kept.append(event)
+        else:
+            refused.append(f"dropped a {event.type} event: the check says the article does "
+                           f"not report it ({event.summary})")
+    return kept, usage, refused
 
 
 def _two_stage(

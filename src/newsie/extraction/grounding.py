@@ -5,7 +5,10 @@ person, date, place, quantity, value) must be found in that event's own window: 
 sentences and the one sentence after them (a deal is often told in two). It is found
 exactly, or by fuzzy alignment (rapidfuzz) that forgives spacing, case and quote style.
 What is not found is dropped and recorded in `warnings`, so nothing comes out that the text
-around the evidence does not say, and no string of the prompt's examples can leak.
+around the evidence does not say, and no string of the prompt's examples can leak. Dates,
+quantities and amounts must be in the cited sentences themselves. A party may also be named
+where the cited sentence refers to it ("the two sides signed"): the headline, the lede or
+the nearest sentence before that names an organization.
 
 Named entities (spaCy) then check the roles: a "party" that is a person, a job title or not
 a name at all is not kept as an organization. The same window must use a word that states
@@ -196,6 +199,32 @@ def find_in(spans: Sequence[Span], value: str) -> Span | None:
     return None
 
 
+#: How a sentence names organizations told before it: "the two sides", "both parties",
+#: "the company", "the group", or a pronoun. Such a sentence states the event; its parties
+#: are named in the headline, the lede or the sentence before.
+REFERRING = re.compile(
+    r"\b(?:the\s+two|both)\s+(?:sides|parties|companies|firms|groups|partners)\b"
+    r"|\bthe\s+(?:company|group|firm|corporation|partners?|manufacturer|automaker|carmaker|"
+    r"miner|producer|maker|supplier|buyer|customer|delegation)\b"
+    r"|\b(?:it|its|they|their|them)\b", re.I)
+
+
+def antecedents(cited: Sequence[Span], sentences: Sequence[Sentence],
+                analysis: Analysis) -> list[Span]:
+    """Where the organizations the cited sentences refer to are named, when they refer to
+    any ("the two sides signed"): the headline and the lede (the first two sentences), and
+    the nearest sentence before the first cited one that names an organization."""
+    if not any(REFERRING.search(s.text) for s in cited):
+        return []
+    first = min((s.start for s in cited), default=0)
+    earlier = [s for s in sentences if s.end <= first]
+    nearest = next((s for s in reversed(earlier) if any(
+        e.label in ORG_LABELS for e in analysis.entities_in(s.start, s.end))), None)
+    picked = {s.start: s for s in [*sentences[:2], *([nearest] if nearest else [])]
+              if s.end <= first}
+    return [Span(start=s.start, end=s.end, text=s.text) for s in picked.values()]
+
+
 #: Kinds of value that must be in the cited sentences themselves: the sentence before or
 #: after often tells another deal's date or amount.
 EXACT_KINDS = frozenset({Kind.DATE, Kind.QUANTITY, Kind.MONEY})
@@ -205,9 +234,10 @@ class _Grounder:
     """Grounds one event's values in its window, noting what it drops."""
 
     def __init__(self, spans: list[Span], analysis: Analysis,
-                 cited: list[Span] | None = None) -> None:
+                 cited: list[Span] | None = None, referred: list[Span] | None = None) -> None:
         self.spans = spans
         self.cited = spans if cited is None else cited
+        self.referred = referred or []
         self.analysis = analysis
         self.warnings: list[str] = []
 
@@ -231,8 +261,11 @@ class _Grounder:
         return found if found is not None else self.find(label, value)
 
     def organization(self, role: str, value: str, people: list[Span]) -> str | None:
-        span = self.find(role, value)
+        """An organization named in the window, or one the window refers to ("the two
+        sides") where the headline, the lede or the sentence before names it."""
+        span = find_in(self.spans, value) or find_in(self.referred, value)
         if span is None:
+            self.warnings.append(f"{role} {value!r} is not in the event's evidence; dropped")
             return None
         entities = self.analysis.entities_in(span.start, span.end)
         tokens = self.analysis.tokens_in(span.start, span.end)
@@ -278,7 +311,8 @@ def ground_event(
         for n in dict.fromkeys(event.sentences)
         if (s := by_number.get(n)) is not None
     ]
-    g = _Grounder(window(evidence, sentences), analysis, evidence)
+    g = _Grounder(window(evidence, sentences), analysis, evidence,
+                  antecedents(evidence, sentences, analysis))
     missing = sorted(set(event.sentences) - set(by_number))
     if missing:
         g.warnings.append(f"cited sentences that do not exist: {missing}")

@@ -125,7 +125,7 @@ def merge(events: Sequence[GroundedEvent], published: str | None,
     so are two buyers of one sentence). The rule is linking's (`linking.agree`); `key`
     gives an organization's identity (the article's canonical name). Within one article
     the text can also say that an account is a new occurrence: a sentence of its own that
-    calls it "another", "additional", "a second" one is not a restatement."""
+    calls it "another", "an additional" or "a second" one is not a restatement."""
     merged: list[GroundedEvent] = []
     for ev in events:
         for other in merged:
@@ -142,8 +142,8 @@ def merge(events: Sequence[GroundedEvent], published: str | None,
 
 
 #: Words by which a text says an account is one more occurrence, not a restatement.
-_ANOTHER = re.compile(r"\b(?:another|additional|further|again|second|third|repeat|follow-on|"
-                      r"follow-up|extra|new round)\b", re.I)
+_ANOTHER = re.compile(r"\b(?:another|additional|repeat|follow-on|follow-up)\b"
+                      r"|\ba\s+(?:second|third|fourth)\b", re.I)
 
 
 def _told_as_another(ev: GroundedEvent, other: GroundedEvent) -> bool:

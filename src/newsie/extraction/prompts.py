@@ -27,8 +27,10 @@ ARTICLE_TEMPLATE = "extract.j2"
 EVENTS_QUESTION = "events.j2"
 DETECT_QUESTION = "detect.j2"
 ARGUMENTS_QUESTION = "arguments.j2"
+#: The yes/no question that checks one event found by the others (`verify=True`).
+VERIFY_QUESTION = "verify.j2"
 TEMPLATES = (SYSTEM_TEMPLATE, ARTICLE_TEMPLATE, EVENTS_QUESTION, DETECT_QUESTION,
-             ARGUMENTS_QUESTION)
+             ARGUMENTS_QUESTION, VERIFY_QUESTION)
 
 def default_prompt_dir() -> Path:
     """The packaged `prompts/`: inside the wheel, or at the repository root in a checkout."""

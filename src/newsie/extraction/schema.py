@@ -165,3 +165,9 @@ def arguments_response(spec: EventSpec, choices: Choices) -> type[BaseModel]:
         f"{spec.name.title()}Arguments", __config__=ConfigDict(extra="ignore"),
         **argument_fields(spec, choices))
     return model
+
+
+class Verdict(BaseModel):
+    """A yes/no answer: one short enum, so a small model answers in a few tokens."""
+
+    answer: Literal["yes", "no"]

@@ -105,11 +105,18 @@ def analyze(text: str) -> Analysis:
 
 @functools.lru_cache(maxsize=1 << 12)
 def is_place_name(name: str) -> bool:
-    """Does spaCy read the bare `name` as one place ("China", "Jiangsu")? Asked only of
-    the few names that other names extend, so the cost is a call per such name."""
-    entities = analyze(name.strip()).entities
-    return len(entities) == 1 and entities[0].label in PLACE_LABELS and \
-        entities[0].text == name.strip()
+    """Is the bare `name` a country or region ("China", "South Korea")? Babel's territory
+    names (CLDR) decide, not spaCy: out of context the small model reads any unknown
+    capitalized word ("Tamsin") as a place. Places an article names as such are known
+    from its events' locations."""
+    return name.strip().casefold() in _territories()
+
+
+@functools.lru_cache(maxsize=1)
+def _territories() -> frozenset[str]:
+    from babel import Locale
+
+    return frozenset(n.casefold() for n in Locale("en").territories.values())
 
 
 @functools.lru_cache(maxsize=1)
