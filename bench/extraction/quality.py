@@ -339,7 +339,7 @@ def main() -> None:
     text = run(datasets, args.limit, not args.no_baseline, args.template_dir, args.stages,
                args.cache, args.save, args.verify)
     RESULTS.mkdir(exist_ok=True)
-    name = "+".join(d.name for d in datasets) + (f"-{args.tag}" if args.tag else "")
+    name = "-".join(d.name for d in datasets) + (f"-{args.tag}" if args.tag else "")
     out = RESULTS / f"quality-{date.today().isoformat()}-{name}.md"
     out.write_text(text, encoding="utf-8")
     print(text)
