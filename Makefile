@@ -20,7 +20,7 @@ $(VENV)/.dev: $(VENV)/.local
 	touch $@
 
 demo: $(VENV)/.local
-	$(BIN)/newsie extract seeds/ --format table --concurrency 2
+	$(BIN)/newsie extract seeds/ --format table
 
 test: $(VENV)/.dev check-cassettes
 	$(BIN)/pytest -q

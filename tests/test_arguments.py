@@ -44,3 +44,16 @@ def test_stages_outside_one_or_two_is_refused_naming_the_values(stages: Any) -> 
         newsie.extract("Acme met Beta.", backend=FakeBackend([]), stages=stages)
     assert "stages=" in str(caught.value)
     assert "1 (one call per article)" in str(caught.value) and "2 (" in str(caught.value)
+
+
+def test_the_embedded_engine_reads_one_article_at_a_time_unless_told_otherwise() -> None:
+    """One request at a time is reproducible and fastest on the embedded engine
+    (bench/results/determinism-2026-12-07.md); a server batches its own."""
+    from newsie._api import _concurrency
+    from newsie.testing import FakeBackend
+
+    embedded = newsie.Extractor(backend=FakeBackend([], endpoint="embedded"), cache=False)
+    server = newsie.Extractor(backend=FakeBackend([], endpoint="http://127.0.0.1:8000/v1"),
+                              cache=False)
+    assert (_concurrency(embedded, None), _concurrency(server, None)) == (1, 4)
+    assert _concurrency(embedded, 3) == 3

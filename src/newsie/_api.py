@@ -54,10 +54,24 @@ async def aextract(
         await extractor.aclose()  # its async client is closed on this loop
 
 
+#: Requests in flight when the caller names none: one on the embedded engine (on 2 cores,
+#: two batched requests were slower and their answers could differ from run to run,
+#: `bench/results/determinism-2026-12-07.md`), four on a server, which batches its own.
+EMBEDDED_CONCURRENCY = 1
+SERVER_CONCURRENCY = 4
+
+
+def _concurrency(extractor: Extractor, concurrency: int | None) -> int:
+    if concurrency is not None:
+        return concurrency
+    return EMBEDDED_CONCURRENCY if extractor.backend.endpoint == "embedded" \
+        else SERVER_CONCURRENCY
+
+
 def extract_many(
     inputs: Iterable[ArticleInput] | ArticleInput,
     *,
-    concurrency: int = 4,
+    concurrency: int | None = None,
     progress: bool | None = None,
     **options: Any,
 ) -> Iterator[Extraction | Failure]:
@@ -67,25 +81,29 @@ def extract_many(
 
     An article that fails (a bad feed line too) becomes a `Failure` record; the others go on.
     `progress`: a tqdm bar (a widget in Jupyter); by default only where someone watches (a
-    notebook, a terminal). `options` are those of `extract`. The model's connections are
-    closed once the results end, or once the caller stops reading them.
+    notebook, a terminal). `concurrency`: requests in flight; by default one on the embedded
+    engine (reproducible and fastest there), four on a server. `options` are those of
+    `extract`. The model's connections are closed once the results end, or once the caller
+    stops reading them.
     """
     check_options("extract_many", options)
     total = len(inputs) if isinstance(inputs, (list, tuple)) and not any(
         isinstance(i, os.PathLike) for i in inputs) else None  # a folder's size is unknown
-    return track(owned_run_many(Extractor(**options), inputs, concurrency), total=total,
-                 show=progress)
+    extractor = Extractor(**options)
+    return track(owned_run_many(extractor, inputs, _concurrency(extractor, concurrency)),
+                 total=total, show=progress)
 
 
 def aextract_many(
     inputs: Iterable[ArticleInput] | ArticleInput,
     *,
-    concurrency: int = 4,
+    concurrency: int | None = None,
     **options: Any,
 ) -> AsyncIterator[Extraction | Failure]:
     """The async twin of `extract_many`: ``async for result in newsie.aextract_many(...)``."""
     check_options("aextract_many", options)
-    return aowned_run_many(Extractor(**options), inputs, concurrency)
+    extractor = Extractor(**options)
+    return aowned_run_many(extractor, inputs, _concurrency(extractor, concurrency))
 
 
 def evaluate(
