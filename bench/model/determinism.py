@@ -49,9 +49,12 @@ def run(paths: list[Path], parallel: int, concurrency: int) -> tuple[dict[str, o
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, nargs="?", default=Path("seeds"))
+    parser.add_argument("--settings", nargs="+", default=["1x1", "2x1", "2x2"],
+                        help="SLOTSxCONCURRENCY pairs to run")
+    parser.add_argument("--label", default="", help="Suffix for the result file name.")
     args = parser.parse_args()
     paths = sorted(p for p in args.folder.iterdir() if p.suffix == ".txt")
-    settings = [(1, 1), (2, 1), (2, 2)]
+    settings = [tuple(int(n) for n in s.split("x")) for s in args.settings]
     rows = []
     outputs: dict[str, dict[str, object]] = {}
     for parallel, concurrency in settings:
@@ -64,7 +67,8 @@ def main() -> None:
             print(name, f"{seconds:.1f}s", file=sys.stderr, flush=True)
     reference = next(iter(outputs.values()))
     lines = [f"# Determinism and concurrency of the embedded engine ({date.today()})", "",
-             f"Command: `python bench/model/determinism.py {args.folder}` · {len(paths)} "
+             f"Command: `python bench/model/determinism.py {' '.join(sys.argv[1:])}` · "
+             f"{len(paths)} "
              f"articles, no answer cache, each run a fresh process (engine start included) · "
              f"load at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", "",
              "| run | wall s | s/article | articles whose events differ from the first run |",
@@ -74,7 +78,7 @@ def main() -> None:
         lines.append(f"| {name} | {seconds:.1f} | {seconds / len(paths):.1f} | "
                      f"{len(differ)} {', '.join(differ)} |")
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"determinism-{date.today()}.md"
+    out = RESULTS / f"determinism-{date.today()}{'-' + args.label if args.label else ''}.md"
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 

@@ -135,10 +135,13 @@ def _cores() -> int:
 
 
 def default_parallel() -> int:
-    """`NEWSIE_PARALLEL`, else one slot per core, at most four.
+    """`NEWSIE_PARALLEL`, else one slot.
 
-    Slots are batched together, so two requests on two cores finish sooner than one after
-    the other; past four, a CPU gains little and each slot costs context memory.
+    With one slot no request shares a batch with another, so an answer depends only on its
+    input, the model and the settings, whatever the concurrency: requests queue. More slots
+    batch requests together, for throughput on a machine with cores to spare, at the cost
+    of answers that can change with the batch they shared (on 2 cores two slots were no
+    faster: bench/results/determinism-2026-12-07.md).
     """
     value = os.environ.get("NEWSIE_PARALLEL")
     if value:
@@ -150,7 +153,7 @@ def default_parallel() -> int:
         if parallel < 1:
             raise LocalModelError(f"NEWSIE_PARALLEL must be at least 1, not {parallel}")
         return parallel
-    return max(1, min(4, _cores()))
+    return 1
 
 
 @dataclass(frozen=True)
